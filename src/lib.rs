@@ -5,3 +5,6 @@
 //! `cluster` (the sans-I/O consensus core) and `node` (wiring it all together).
 
 pub mod cluster;
+pub mod config;
+pub mod error;
+pub mod sql;

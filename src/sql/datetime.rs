@@ -1,0 +1,834 @@
+//! Dates, times, timestamps, intervals and time zones: PostgreSQL's text input forms, its ISO
+//! output, and the canonical sortable text bedrock-pg stores (UTC for timestamptz).
+
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeZone, Timelike, Utc,
+};
+
+use crate::error::{PgError, PgResult, code};
+
+/// A session time zone: an IANA zone or a fixed offset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Zone {
+    Named(chrono_tz::Tz),
+    Fixed(FixedOffset),
+}
+
+impl Zone {
+    pub const UTC: Zone = Zone::Named(chrono_tz::Tz::UTC);
+
+    /// Parse a `TimeZone` setting: IANA names (any case), `UTC`/`GMT`/`Z`, or `±HH[:MM]`.
+    pub fn parse(s: &str) -> Option<Zone> {
+        let t = s.trim();
+        let unq = t.trim_matches('\'');
+        if unq.eq_ignore_ascii_case("utc") || unq.eq_ignore_ascii_case("z") || unq == "GMT" {
+            return Some(Zone::UTC);
+        }
+        if let Ok(tz) = chrono_tz::Tz::from_str_insensitive(unq) {
+            return Some(Zone::Named(tz));
+        }
+        parse_offset(unq).map(Zone::Fixed)
+    }
+
+    /// Offset from UTC at the given UTC instant.
+    pub fn offset_at_utc(&self, utc: &NaiveDateTime) -> FixedOffset {
+        match self {
+            Zone::Fixed(o) => *o,
+            Zone::Named(tz) => tz.offset_from_utc_datetime(utc).fix(),
+        }
+    }
+
+    /// Interpret a local wall-clock time in this zone (earliest choice on a DST fold,
+    /// shifted forward across a gap, as PostgreSQL does).
+    pub fn local_to_utc(&self, local: &NaiveDateTime) -> NaiveDateTime {
+        match self {
+            Zone::Fixed(o) => *local - Duration::seconds(o.local_minus_utc() as i64),
+            Zone::Named(tz) => match tz.from_local_datetime(local) {
+                chrono::LocalResult::Single(d) => d.naive_utc(),
+                chrono::LocalResult::Ambiguous(a, _) => a.naive_utc(),
+                chrono::LocalResult::None => {
+                    let shifted = *local + Duration::hours(1);
+                    match tz.from_local_datetime(&shifted) {
+                        chrono::LocalResult::Single(d) | chrono::LocalResult::Ambiguous(d, _) => {
+                            d.naive_utc()
+                        }
+                        chrono::LocalResult::None => *local,
+                    }
+                }
+            },
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Zone::Named(tz) => tz.name().to_string(),
+            Zone::Fixed(o) => format_offset(o.local_minus_utc()),
+        }
+    }
+}
+
+/// `±HH`, `±HHMM`, `±HH:MM`, `±HH:MM:SS`.
+fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let parts: Vec<&str> = if rest.contains(':') {
+        rest.split(':').collect()
+    } else if rest.len() == 4 {
+        vec![&rest[..2], &rest[2..]]
+    } else {
+        vec![rest]
+    };
+    if parts.is_empty() || parts.len() > 3 || parts.iter().any(|p| p.is_empty() || p.len() > 2) {
+        return None;
+    }
+    let mut secs = 0i32;
+    for (i, p) in parts.iter().enumerate() {
+        let v: i32 = p.parse().ok()?;
+        secs += v * [3600, 60, 1][i];
+    }
+    if secs > 15 * 3600 + 59 * 60 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * secs)
+}
+
+/// `+01`, `+05:30`, `-03:00:15` as PostgreSQL prints offsets.
+pub fn format_offset(secs: i32) -> String {
+    let sign = if secs < 0 { '-' } else { '+' };
+    let a = secs.abs();
+    let (h, m, s) = (a / 3600, (a / 60) % 60, a % 60);
+    if s != 0 {
+        format!("{sign}{h:02}:{m:02}:{s:02}")
+    } else if m != 0 {
+        format!("{sign}{h:02}:{m:02}")
+    } else {
+        format!("{sign}{h:02}")
+    }
+}
+
+fn bad(ty: &str, s: &str) -> PgError {
+    PgError::new(
+        code::INVALID_DATETIME_FORMAT,
+        format!("invalid input syntax for type {ty}: \"{s}\""),
+    )
+}
+
+fn out_of_range(ty: &str, s: &str) -> PgError {
+    PgError::new(
+        code::DATETIME_FIELD_OVERFLOW,
+        format!("date/time field value out of range: \"{s}\""),
+    )
+    .with_hint(format!("the value is not a valid {ty}"))
+}
+
+/// PostgreSQL's epoch for binary date/time values: 2000-01-01.
+pub fn pg_epoch() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2000, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or_default()
+}
+
+/// Pieces of a date/time literal.
+struct Parsed {
+    date: Option<NaiveDate>,
+    time: Option<NaiveTime>,
+    offset: Option<FixedOffset>,
+    zone: Option<Zone>,
+}
+
+fn parse_time_part(s: &str) -> Option<NaiveTime> {
+    let mut it = s.splitn(3, ':');
+    let h: u32 = it.next()?.parse().ok()?;
+    let m: u32 = it.next()?.parse().ok()?;
+    let (sec, nanos) = match it.next() {
+        None => (0, 0),
+        Some(sec) => {
+            let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
+            if whole.is_empty() || whole.len() > 2 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            if !frac.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let w: u32 = whole.parse().ok()?;
+            // Round to microseconds, as PostgreSQL does.
+            let mut digits: String = frac.chars().take(7).collect();
+            while digits.len() < 7 {
+                digits.push('0');
+            }
+            let tenth_micros: u64 = digits.parse().ok()?;
+            let micros = (tenth_micros + 5) / 10;
+            (w, micros as u32 * 1000)
+        }
+    };
+    if h == 24 && m == 0 && sec == 0 && nanos == 0 {
+        return NaiveTime::from_hms_opt(23, 59, 59).map(|t| t + Duration::seconds(1));
+    }
+    if nanos >= 1_000_000_000 {
+        return NaiveTime::from_hms_opt(h, m, sec).map(|t| t + Duration::seconds(1));
+    }
+    NaiveTime::from_hms_nano_opt(h, m, sec, nanos)
+}
+
+fn parse_date_part(s: &str) -> Option<NaiveDate> {
+    let parts: Vec<&str> = s.split('-').collect();
+    if parts.len() != 3 || parts[0].len() < 4 {
+        return None;
+    }
+    let y: i32 = parts[0].parse().ok()?;
+    let m: u32 = parts[1].parse().ok()?;
+    let d: u32 = parts[2].parse().ok()?;
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+/// Split `YYYY-MM-DD[ T]HH:MM:SS.ffffff[Z|±HH[:MM]| zone]` into pieces.
+fn parse_parts(input: &str, ty: &str) -> PgResult<Parsed> {
+    let s = input.trim();
+    let mut rest = s;
+    let mut out = Parsed {
+        date: None,
+        time: None,
+        offset: None,
+        zone: None,
+    };
+    // Date first, if the string starts with digits followed by '-'.
+    if rest.len() >= 10 && rest.as_bytes()[4] == b'-' || rest.find('-').is_some_and(|i| i > 4) {
+        let end = rest.find([' ', 'T', 't']).unwrap_or(rest.len());
+        let d = parse_date_part(&rest[..end]).ok_or_else(|| {
+            if rest[..end].split('-').count() == 3 {
+                out_of_range(ty, input)
+            } else {
+                bad(ty, input)
+            }
+        })?;
+        out.date = Some(d);
+        rest = rest[end..].trim_start_matches([' ', 'T', 't']);
+    }
+    if rest.is_empty() {
+        return Ok(out);
+    }
+    // Time, up to the zone.
+    let tz_start = rest
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| *c == '+' || *c == '-' || *c == ' ' || c.is_ascii_alphabetic())
+        .map(|(i, _)| i)
+        .unwrap_or(rest.len());
+    let (time_s, zone_s) = rest.split_at(tz_start);
+    if time_s.contains(':') {
+        out.time = Some(parse_time_part(time_s).ok_or_else(|| out_of_range(ty, input))?);
+    } else if !time_s.is_empty() {
+        return Err(bad(ty, input));
+    }
+    let zone_s = zone_s.trim();
+    if !zone_s.is_empty() {
+        if zone_s.eq_ignore_ascii_case("z") || zone_s.eq_ignore_ascii_case("utc") {
+            out.offset = FixedOffset::east_opt(0);
+        } else if let Some(o) = parse_offset(zone_s) {
+            out.offset = Some(o);
+        } else if let Some(z) = Zone::parse(zone_s) {
+            out.zone = Some(z);
+        } else {
+            return Err(PgError::new(
+                code::INVALID_PARAMETER_VALUE,
+                format!("time zone \"{zone_s}\" not recognized"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn special(s: &str) -> Option<&'static str> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "infinity" | "+infinity" => Some("infinity"),
+        "-infinity" => Some("-infinity"),
+        _ => None,
+    }
+}
+
+/// Canonical text of a timestamp without time zone.
+pub fn format_timestamp(t: &NaiveDateTime) -> String {
+    let (year, bc) = if t.year() <= 0 {
+        (1 - t.year(), " BC")
+    } else {
+        (t.year(), "")
+    };
+    let mut s = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        year,
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    push_micros(&mut s, t.nanosecond() / 1000);
+    s.push_str(bc);
+    s
+}
+
+fn push_micros(s: &mut String, micros: u32) {
+    if micros > 0 {
+        let mut f = format!(".{micros:06}");
+        while f.ends_with('0') {
+            f.pop();
+        }
+        s.push_str(&f);
+    }
+}
+
+pub fn format_time(t: &NaiveTime) -> String {
+    let mut s = format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
+    push_micros(&mut s, t.nanosecond() / 1000);
+    s
+}
+
+pub fn format_date(d: &NaiveDate) -> String {
+    if d.year() <= 0 {
+        format!("{:04}-{:02}-{:02} BC", 1 - d.year(), d.month(), d.day())
+    } else {
+        format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    }
+}
+
+/// Input for `date`.
+pub fn parse_date(s: &str) -> PgResult<String> {
+    if let Some(sp) = special(s) {
+        return Ok(sp.to_string());
+    }
+    match s.trim().to_ascii_lowercase().as_str() {
+        "epoch" => return Ok("1970-01-01".into()),
+        "today" | "now" => return Ok(format_date(&Utc::now().date_naive())),
+        _ => {}
+    }
+    let p = parse_parts(s, "date")?;
+    let d = p.date.ok_or_else(|| bad("date", s))?;
+    Ok(format_date(&d))
+}
+
+/// Input for `time`.
+pub fn parse_time(s: &str) -> PgResult<String> {
+    let p = parse_parts(s, "time without time zone")?;
+    let t = p.time.ok_or_else(|| bad("time without time zone", s))?;
+    Ok(format_time(&t))
+}
+
+/// Input for `timestamp` (a zone, if present, is ignored as in PostgreSQL).
+pub fn parse_timestamp(s: &str) -> PgResult<String> {
+    if let Some(sp) = special(s) {
+        return Ok(sp.to_string());
+    }
+    if s.trim().eq_ignore_ascii_case("epoch") {
+        return Ok("1970-01-01 00:00:00".into());
+    }
+    let p = parse_parts(s, "timestamp")?;
+    let d = p.date.ok_or_else(|| bad("timestamp", s))?;
+    let t = p.time.unwrap_or(NaiveTime::MIN);
+    Ok(format_timestamp(&d.and_time(t)))
+}
+
+/// Parse a timestamptz literal to a UTC instant (local times are read in `zone`).
+pub fn parse_timestamptz_utc(s: &str, zone: &Zone) -> PgResult<Option<NaiveDateTime>> {
+    if special(s).is_some() {
+        return Ok(None);
+    }
+    if s.trim().eq_ignore_ascii_case("epoch") {
+        return Ok(Some(DateTime::<Utc>::UNIX_EPOCH.naive_utc()));
+    }
+    let p = parse_parts(s, "timestamp with time zone")?;
+    let d = p.date.ok_or_else(|| bad("timestamp with time zone", s))?;
+    let local = d.and_time(p.time.unwrap_or(NaiveTime::MIN));
+    Ok(Some(match (p.offset, p.zone) {
+        (Some(o), _) => local - Duration::seconds(o.local_minus_utc() as i64),
+        (None, Some(z)) => z.local_to_utc(&local),
+        (None, None) => zone.local_to_utc(&local),
+    }))
+}
+
+/// Input for `timestamptz`: canonical `YYYY-MM-DD HH:MM:SS[.f]+00` in UTC.
+pub fn parse_timestamptz(s: &str, zone: &Zone) -> PgResult<String> {
+    match parse_timestamptz_utc(s, zone)? {
+        None => Ok(special(s).unwrap_or("infinity").to_string()),
+        Some(utc) => Ok(format_timestamptz_utc(&utc)),
+    }
+}
+
+pub fn format_timestamptz_utc(utc: &NaiveDateTime) -> String {
+    format!("{}+00", format_timestamp(utc))
+}
+
+/// Read a stored canonical timestamp (with or without the `+00` suffix).
+pub fn stored_timestamp(s: &str) -> Option<NaiveDateTime> {
+    let s = s.strip_suffix("+00").unwrap_or(s);
+    let (d, t) = s.split_once(' ')?;
+    Some(parse_date_part(d)?.and_time(parse_time_part(t)?))
+}
+
+pub fn stored_date(s: &str) -> Option<NaiveDate> {
+    parse_date_part(s)
+}
+
+pub fn stored_time(s: &str) -> Option<NaiveTime> {
+    parse_time_part(s)
+}
+
+/// Output a stored timestamptz in the session zone, ISO style.
+pub fn timestamptz_out(stored: &str, zone: &Zone) -> String {
+    let Some(utc) = stored_timestamp(stored) else {
+        return stored.to_string();
+    };
+    let off = zone.offset_at_utc(&utc);
+    let local = utc + Duration::seconds(off.local_minus_utc() as i64);
+    format!(
+        "{}{}",
+        format_timestamp(&local),
+        format_offset(off.local_minus_utc())
+    )
+}
+
+/// Microseconds since 2000-01-01 (binary timestamp form).
+pub fn micros_since_pg_epoch(t: &NaiveDateTime) -> i64 {
+    (*t - pg_epoch()).num_microseconds().unwrap_or(i64::MAX)
+}
+
+pub fn from_micros_since_pg_epoch(m: i64) -> Option<NaiveDateTime> {
+    pg_epoch().checked_add_signed(Duration::microseconds(m))
+}
+
+/// An interval: PostgreSQL keeps months, days and microseconds apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Interval {
+    pub months: i32,
+    pub days: i32,
+    pub micros: i64,
+}
+
+const USECS_PER_SEC: i64 = 1_000_000;
+const USECS_PER_DAY: i64 = 86_400 * USECS_PER_SEC;
+
+impl Interval {
+    /// PostgreSQL's `postgres` IntervalStyle: `1 year 2 mons 3 days 04:05:06.5`.
+    pub fn format_postgres(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let years = self.months / 12;
+        let mons = self.months % 12;
+        let plural = |n: i64, unit: &str, units: &str| {
+            if n == 1 {
+                format!("{n} {unit}")
+            } else {
+                format!("{n} {units}")
+            }
+        };
+        if years != 0 {
+            parts.push(plural(years as i64, "year", "years"));
+        }
+        if mons != 0 {
+            parts.push(plural(mons as i64, "mon", "mons"));
+        }
+        if self.days != 0 {
+            parts.push(plural(self.days as i64, "day", "days"));
+        }
+        if self.micros != 0 || parts.is_empty() {
+            let neg = self.micros < 0;
+            let a = self.micros.unsigned_abs();
+            let secs = a / 1_000_000;
+            let mut t = format!(
+                "{}{:02}:{:02}:{:02}",
+                if neg { "-" } else { "" },
+                secs / 3600,
+                (secs / 60) % 60,
+                secs % 60
+            );
+            push_micros(&mut t, (a % 1_000_000) as u32);
+            // PostgreSQL adds a '+' before a positive time when a preceding field was negative.
+            if !neg && (self.days < 0 || self.months < 0) && !parts.is_empty() {
+                t.insert(0, '+');
+            }
+            parts.push(t);
+        }
+        parts.join(" ")
+    }
+
+    /// ISO 8601 `P1Y2M3DT4H5M6S` (IntervalStyle `iso_8601`).
+    pub fn format_iso(&self) -> String {
+        if self.months == 0 && self.days == 0 && self.micros == 0 {
+            return "PT0S".into();
+        }
+        let mut s = String::from("P");
+        let (y, m) = (self.months / 12, self.months % 12);
+        if y != 0 {
+            s.push_str(&format!("{y}Y"));
+        }
+        if m != 0 {
+            s.push_str(&format!("{m}M"));
+        }
+        if self.days != 0 {
+            s.push_str(&format!("{}D", self.days));
+        }
+        if self.micros != 0 {
+            s.push('T');
+            let neg = self.micros < 0;
+            let a = self.micros.unsigned_abs();
+            let secs = a / 1_000_000;
+            let (h, mi, se, us) = (secs / 3600, (secs / 60) % 60, secs % 60, a % 1_000_000);
+            let sign = if neg { "-" } else { "" };
+            if h != 0 {
+                s.push_str(&format!("{sign}{h}H"));
+            }
+            if mi != 0 {
+                s.push_str(&format!("{sign}{mi}M"));
+            }
+            if se != 0 || us != 0 {
+                let mut v = format!("{sign}{se}");
+                push_micros(&mut v, us as u32);
+                s.push_str(&v);
+                s.push('S');
+            }
+        }
+        s
+    }
+
+    /// Total length in microseconds, treating a month as 30 days (PostgreSQL's comparison rule).
+    pub fn cmp_key(&self) -> i128 {
+        (self.months as i128 * 30 + self.days as i128) * USECS_PER_DAY as i128 + self.micros as i128
+    }
+
+    pub fn neg(&self) -> Interval {
+        Interval {
+            months: -self.months,
+            days: -self.days,
+            micros: -self.micros,
+        }
+    }
+
+    pub fn add(&self, o: &Interval) -> Interval {
+        Interval {
+            months: self.months.saturating_add(o.months),
+            days: self.days.saturating_add(o.days),
+            micros: self.micros.saturating_add(o.micros),
+        }
+    }
+
+    pub fn mul(&self, f: f64) -> Interval {
+        // Spill fractional months into days and fractional days into time, as PostgreSQL does.
+        let months_f = self.months as f64 * f;
+        let months = months_f.trunc();
+        let days_f = self.days as f64 * f + (months_f - months) * 30.0;
+        let days = days_f.trunc();
+        let micros = (self.micros as f64 * f + (days_f - days) * USECS_PER_DAY as f64).round();
+        Interval {
+            months: months as i32,
+            days: days as i32,
+            micros: micros as i64,
+        }
+    }
+
+    pub fn from_micros(micros: i64) -> Interval {
+        Interval {
+            months: 0,
+            days: 0,
+            micros,
+        }
+    }
+
+    /// `justify_hours`-free conversion used by `extract(epoch from interval)`.
+    pub fn epoch_seconds(&self) -> f64 {
+        let years = self.months / 12;
+        let months = self.months % 12;
+        years as f64 * 365.25 * 86400.0
+            + months as f64 * 30.0 * 86400.0
+            + self.days as f64 * 86400.0
+            + self.micros as f64 / 1e6
+    }
+}
+
+fn interval_bad(s: &str) -> PgError {
+    PgError::new(
+        code::INVALID_DATETIME_FORMAT,
+        format!("invalid input syntax for type interval: \"{s}\""),
+    )
+}
+
+/// Parse PostgreSQL interval input: `1 day 02:00:00`, `3 hours`, `-1 year 2 mons`, `@ 1 hour ago`,
+/// `1:30`, `P1Y2M3DT4H5M6S`.
+pub fn parse_interval(input: &str) -> PgResult<Interval> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(interval_bad(input));
+    }
+    if let Some(iso) = s.strip_prefix('P').or_else(|| s.strip_prefix('p')) {
+        return parse_iso_interval(iso).ok_or_else(|| interval_bad(input));
+    }
+    let mut iv = Interval::default();
+    let lower = s.to_ascii_lowercase();
+    let mut tokens: Vec<&str> = lower.split_whitespace().collect();
+    if tokens.first() == Some(&"@") {
+        tokens.remove(0);
+    }
+    let ago = tokens.last() == Some(&"ago");
+    if ago {
+        tokens.pop();
+    }
+    let mut i = 0;
+    let mut any = false;
+    while i < tokens.len() {
+        let tok = tokens[i];
+        if tok.contains(':') {
+            let (neg, body) = match tok.strip_prefix('-') {
+                Some(b) => (true, b),
+                None => (false, tok.strip_prefix('+').unwrap_or(tok)),
+            };
+            let parts: Vec<&str> = body.split(':').collect();
+            if parts.len() < 2 || parts.len() > 3 {
+                return Err(interval_bad(input));
+            }
+            let h: i64 = parts[0].parse().map_err(|_| interval_bad(input))?;
+            let m: i64 = parts[1].parse().map_err(|_| interval_bad(input))?;
+            let sec: f64 = match parts.get(2) {
+                Some(p) => p.parse().map_err(|_| interval_bad(input))?,
+                None => 0.0,
+            };
+            let mut us =
+                h * 3600 * USECS_PER_SEC + m * 60 * USECS_PER_SEC + (sec * 1e6).round() as i64;
+            if neg {
+                us = -us;
+            }
+            iv.micros += us;
+            any = true;
+            i += 1;
+            continue;
+        }
+        // A number, optionally glued to its unit ("3days"), else followed by a unit.
+        let split = tok
+            .char_indices()
+            .find(|(idx, c)| c.is_ascii_alphabetic() && *idx > 0)
+            .map(|(idx, _)| idx);
+        let (num_s, unit_s): (&str, String) = match split {
+            Some(idx) => (&tok[..idx], tok[idx..].to_string()),
+            None => {
+                let unit = tokens.get(i + 1).map(|u| u.to_string());
+                match unit {
+                    Some(u) if u.chars().all(|c| c.is_ascii_alphabetic()) => {
+                        i += 1;
+                        (tok, u)
+                    }
+                    // A bare number means seconds.
+                    _ => (tok, "second".to_string()),
+                }
+            }
+        };
+        let n: f64 = num_s.parse().map_err(|_| interval_bad(input))?;
+        let unit = unit_s.trim_end_matches(',');
+        add_unit(&mut iv, n, unit).ok_or_else(|| interval_bad(input))?;
+        any = true;
+        i += 1;
+    }
+    if !any {
+        return Err(interval_bad(input));
+    }
+    Ok(if ago { iv.neg() } else { iv })
+}
+
+fn add_unit(iv: &mut Interval, n: f64, unit: &str) -> Option<()> {
+    let month_units = |m: f64, iv: &mut Interval| {
+        let whole = m.trunc();
+        iv.months += whole as i32;
+        let days = (m - whole) * 30.0;
+        iv.days += days.trunc() as i32;
+        iv.micros += ((days - days.trunc()) * USECS_PER_DAY as f64).round() as i64;
+    };
+    match unit {
+        "microsecond" | "microseconds" | "us" | "usec" | "usecs" => iv.micros += n.round() as i64,
+        "millisecond" | "milliseconds" | "ms" | "msec" | "msecs" => {
+            iv.micros += (n * 1000.0).round() as i64
+        }
+        "second" | "seconds" | "s" | "sec" | "secs" => iv.micros += (n * 1e6).round() as i64,
+        "minute" | "minutes" | "m" | "min" | "mins" => iv.micros += (n * 60e6).round() as i64,
+        "hour" | "hours" | "h" | "hr" | "hrs" => iv.micros += (n * 3600e6).round() as i64,
+        "day" | "days" | "d" => {
+            let whole = n.trunc();
+            iv.days += whole as i32;
+            iv.micros += ((n - whole) * USECS_PER_DAY as f64).round() as i64;
+        }
+        "week" | "weeks" | "w" => {
+            let d = n * 7.0;
+            let whole = d.trunc();
+            iv.days += whole as i32;
+            iv.micros += ((d - whole) * USECS_PER_DAY as f64).round() as i64;
+        }
+        "month" | "months" | "mon" | "mons" => month_units(n, iv),
+        "year" | "years" | "y" | "yr" | "yrs" => month_units(n * 12.0, iv),
+        "decade" | "decades" => month_units(n * 120.0, iv),
+        "century" | "centuries" => month_units(n * 1200.0, iv),
+        "millennium" | "millennia" | "millenniums" => month_units(n * 12000.0, iv),
+        _ => return None,
+    }
+    Some(())
+}
+
+fn parse_iso_interval(s: &str) -> Option<Interval> {
+    let mut iv = Interval::default();
+    let (date, time) = match s.find(['T', 't']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let mut num = String::new();
+    for c in date.chars() {
+        if c.is_ascii_digit() || c == '.' || c == '-' {
+            num.push(c);
+            continue;
+        }
+        let n: f64 = num.parse().ok()?;
+        num.clear();
+        let unit = match c.to_ascii_uppercase() {
+            'Y' => "year",
+            'M' => "month",
+            'W' => "week",
+            'D' => "day",
+            _ => return None,
+        };
+        add_unit(&mut iv, n, unit)?;
+    }
+    if !num.is_empty() {
+        return None;
+    }
+    if let Some(t) = time {
+        for c in t.chars() {
+            if c.is_ascii_digit() || c == '.' || c == '-' {
+                num.push(c);
+                continue;
+            }
+            let n: f64 = num.parse().ok()?;
+            num.clear();
+            let unit = match c.to_ascii_uppercase() {
+                'H' => "hour",
+                'M' => "minute",
+                'S' => "second",
+                _ => return None,
+            };
+            add_unit(&mut iv, n, unit)?;
+        }
+        if !num.is_empty() {
+            return None;
+        }
+    }
+    Some(iv)
+}
+
+/// Add an interval to a timestamp (months first, then days, then time — PostgreSQL's order).
+pub fn add_interval(t: &NaiveDateTime, iv: &Interval) -> Option<NaiveDateTime> {
+    let mut r = *t;
+    if iv.months != 0 {
+        let total = r.year() as i64 * 12 + r.month0() as i64 + iv.months as i64;
+        let (y, m0) = (total.div_euclid(12) as i32, total.rem_euclid(12) as u32);
+        let mut day = r.day();
+        let date = loop {
+            if let Some(d) = NaiveDate::from_ymd_opt(y, m0 + 1, day) {
+                break d;
+            }
+            day -= 1;
+            if day == 0 {
+                return None;
+            }
+        };
+        r = date.and_time(r.time());
+    }
+    r = r.checked_add_signed(Duration::days(iv.days as i64))?;
+    r.checked_add_signed(Duration::microseconds(iv.micros))
+}
+
+/// `a - b` for timestamps: days and time, as PostgreSQL's `timestamp_mi` (justified hours).
+pub fn timestamp_diff(a: &NaiveDateTime, b: &NaiveDateTime) -> Interval {
+    let us = (*a - *b).num_microseconds().unwrap_or(0);
+    let days = us / USECS_PER_DAY;
+    Interval {
+        months: 0,
+        days: days as i32,
+        micros: us - days * USECS_PER_DAY,
+    }
+}
+
+/// Parse a stored interval (our canonical text is the `postgres` output style).
+pub fn stored_interval(s: &str) -> Option<Interval> {
+    parse_interval(s).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(
+            parse_timestamp("2024-01-02 03:04:05.5").unwrap(),
+            "2024-01-02 03:04:05.5"
+        );
+        assert_eq!(
+            parse_timestamp("2024-01-02T03:04:05").unwrap(),
+            "2024-01-02 03:04:05"
+        );
+        assert_eq!(
+            parse_timestamp("2024-01-02").unwrap(),
+            "2024-01-02 00:00:00"
+        );
+        assert!(parse_timestamp("nope").is_err());
+        let utc = Zone::UTC;
+        assert_eq!(
+            parse_timestamptz("2024-01-02 03:04:05+02", &utc).unwrap(),
+            "2024-01-02 01:04:05+00"
+        );
+        let paris = Zone::parse("Europe/Paris").unwrap();
+        assert_eq!(
+            parse_timestamptz("2024-07-01 12:00:00", &paris).unwrap(),
+            "2024-07-01 10:00:00+00"
+        );
+        assert_eq!(
+            timestamptz_out("2024-07-01 10:00:00+00", &paris),
+            "2024-07-01 12:00:00+02"
+        );
+        assert_eq!(
+            timestamptz_out("2024-07-01 10:00:00+00", &utc),
+            "2024-07-01 10:00:00+00"
+        );
+    }
+
+    #[test]
+    fn intervals() {
+        let iv = parse_interval("1 day 02:00:00").unwrap();
+        assert_eq!(
+            iv,
+            Interval {
+                months: 0,
+                days: 1,
+                micros: 2 * 3600 * 1_000_000
+            }
+        );
+        assert_eq!(iv.format_postgres(), "1 day 02:00:00");
+        assert_eq!(
+            parse_interval("1 year 2 mons").unwrap().format_postgres(),
+            "1 year 2 mons"
+        );
+        assert_eq!(
+            parse_interval("3 hours").unwrap().format_postgres(),
+            "03:00:00"
+        );
+        assert_eq!(
+            parse_interval("-1 day").unwrap().format_postgres(),
+            "-1 days"
+        );
+        assert_eq!(
+            parse_interval("1.5 days").unwrap().format_postgres(),
+            "1 day 12:00:00"
+        );
+        assert_eq!(
+            parse_interval("P1Y2M3DT4H5M6S").unwrap().format_postgres(),
+            "1 year 2 mons 3 days 04:05:06"
+        );
+        assert_eq!(parse_interval("0").unwrap().format_postgres(), "00:00:00");
+        assert!(parse_interval("banana").is_err());
+    }
+}
