@@ -1079,7 +1079,7 @@ mod tests {
         assert_eq!(format_float(-2.0, false), "-2");
         assert_eq!(format_float(1000000.0, true), "1e+06");
         assert_eq!(format_float(100000.0, true), "100000");
-        assert_eq!(format_float(2.71828, true), "2.71828");
+        assert_eq!(format_float(1.23456, true), "1.23456");
     }
 
     #[test]
