@@ -15,6 +15,8 @@ pub mod code {
     pub const DATETIME_FIELD_OVERFLOW: &str = "22008";
     pub const DIVISION_BY_ZERO: &str = "22012";
     pub const INVALID_PARAMETER_VALUE: &str = "22023";
+    pub const SEQUENCE_GENERATOR_LIMIT_EXCEEDED: &str = "2200H";
+    pub const GENERATED_ALWAYS: &str = "428C9";
     pub const INVALID_REGULAR_EXPRESSION: &str = "2201B";
     pub const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
     pub const INVALID_TEXT_REPRESENTATION: &str = "22P02";
@@ -277,6 +279,15 @@ fn known_code(c: &str) -> Option<&'static str> {
         PROGRAM_LIMIT_EXCEEDED,
         UNDEFINED_COLUMN,
         INVALID_SCHEMA_NAME,
+        SEQUENCE_GENERATOR_LIMIT_EXCEEDED,
+        INVALID_DATETIME_FORMAT,
+        DATETIME_FIELD_OVERFLOW,
+        NO_ACTIVE_SQL_TRANSACTION,
+        GENERATED_ALWAYS,
+        INVALID_BINARY_REPRESENTATION,
+        STATEMENT_COMPLETION_UNKNOWN,
+        SERIALIZATION_FAILURE,
+        CANNOT_CONNECT_NOW,
     ];
     ALL.iter().copied().find(|k| *k == c)
 }

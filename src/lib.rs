@@ -8,3 +8,16 @@ pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod sql;
+pub mod store;
+
+/// The PostgreSQL version bedrock-pg reports (`server_version`).
+pub const PG_VERSION: &str = "16.6";
+
+/// `version()`: PostgreSQL-shaped so client libraries parse it.
+pub fn version_string() -> String {
+    format!(
+        "PostgreSQL {PG_VERSION} (bedrock-pg {}) on {}-linux, compiled by rustc, 64-bit",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::ARCH
+    )
+}

@@ -1,0 +1,327 @@
+//! SQL functions registered on every SQLite connection so that translated statements behave like
+//! PostgreSQL. Functions that would be non-deterministic (clock, random) read their inputs from
+//! the connection's `ExecContext`, which the executor fills from the statement's replicated
+//! `StmtCtx`: every node computes the same values.
+
+mod datetime;
+mod numeric;
+mod sequence;
+mod text;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDateTime;
+use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, Error as SqlError};
+
+use super::datetime::Zone;
+use super::types::PgType;
+use super::values::{self, OutputStyle};
+use crate::error::{PgError, PgResult, code};
+use crate::store::payload::StmtCtx;
+
+/// Per-connection inputs of the non-deterministic functions, plus session state that SQL
+/// functions read or change (`currval`, settings).
+#[derive(Debug)]
+pub struct ExecContext {
+    pub txn_time: NaiveDateTime,
+    pub stmt_time: NaiveDateTime,
+    rng: u64,
+    pub zone: Zone,
+    /// `currval` per sequence oid, and `lastval`, for the session running on this connection.
+    pub currval: HashMap<u32, i64>,
+    pub lastval: Option<i64>,
+    /// Highest value handed out per sequence in the current write transaction; a rollback
+    /// re-applies them so values are never reused (sequences are not transactional).
+    pub seq_high: HashMap<u32, i64>,
+    /// Session settings visible to `current_setting()`.
+    pub settings: HashMap<String, String>,
+    /// Settings changed by `set_config()` during the statement, for the session to apply.
+    pub set_config_calls: Vec<(String, String, bool)>,
+}
+
+impl Default for ExecContext {
+    fn default() -> Self {
+        let now = chrono::Utc::now().naive_utc();
+        ExecContext {
+            txn_time: now,
+            stmt_time: now,
+            rng: 0x9E37_79B9_7F4A_7C15,
+            zone: Zone::UTC,
+            currval: HashMap::new(),
+            lastval: None,
+            seq_high: HashMap::new(),
+            settings: HashMap::new(),
+            set_config_calls: Vec::new(),
+        }
+    }
+}
+
+impl ExecContext {
+    /// Load the replicated inputs of one statement.
+    pub fn load(&mut self, c: &StmtCtx) {
+        self.txn_time = micros_to_naive(c.txn_micros);
+        self.stmt_time = micros_to_naive(c.stmt_micros);
+        self.rng = c.seed;
+        self.zone = Zone::parse(&c.zone).unwrap_or(Zone::UTC);
+    }
+
+    /// splitmix64: a small, well-distributed deterministic stream.
+    pub fn next_u64(&mut self) -> u64 {
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn style(&self) -> OutputStyle {
+        OutputStyle {
+            zone: self.zone,
+            ..OutputStyle::default()
+        }
+    }
+}
+
+pub fn micros_to_naive(m: i64) -> NaiveDateTime {
+    chrono::DateTime::from_timestamp_micros(m)
+        .map(|d| d.naive_utc())
+        .unwrap_or_default()
+}
+
+pub fn naive_to_micros(t: &NaiveDateTime) -> i64 {
+    t.and_utc().timestamp_micros()
+}
+
+pub type Shared = Arc<Mutex<ExecContext>>;
+
+/// The error type our functions hand to SQLite: its text carries the SQLSTATE.
+#[derive(Debug)]
+struct UdfError(String);
+
+impl std::fmt::Display for UdfError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UdfError {}
+
+pub(crate) fn udf_err(e: PgError) -> SqlError {
+    SqlError::UserFunctionError(Box::new(UdfError(e.to_udf_message())))
+}
+
+pub(crate) fn lock(ctx: &Shared) -> std::sync::MutexGuard<'_, ExecContext> {
+    // A panic while holding the lock cannot leave ExecContext inconsistent in a way that
+    // matters (it holds plain values), so recover from poisoning.
+    ctx.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) fn text_arg(c: &Context<'_>, i: usize) -> Option<String> {
+    match c.get_raw(i) {
+        ValueRef::Null => None,
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Integer(v) => Some(v.to_string()),
+        ValueRef::Real(v) => Some(values::format_float(v, false)),
+        ValueRef::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+    }
+}
+
+pub(crate) fn owned(v: ValueRef<'_>) -> Value {
+    crate::store::owned(v)
+}
+
+const DET: FunctionFlags = FunctionFlags::SQLITE_UTF8.union(FunctionFlags::SQLITE_DETERMINISTIC);
+const VOLATILE: FunctionFlags = FunctionFlags::SQLITE_UTF8;
+
+/// Register everything on a new connection.
+pub fn register(conn: &Connection, ctx: Shared) -> rusqlite::Result<()> {
+    conn.create_collation("pg_numeric", super::numeric::compare)?;
+    register_core(conn, ctx.clone())?;
+    datetime::register(conn, ctx.clone())?;
+    numeric::register(conn)?;
+    sequence::register(conn, ctx.clone())?;
+    text::register(conn)?;
+    Ok(())
+}
+
+fn register_core(conn: &Connection, ctx: Shared) -> rusqlite::Result<()> {
+    // pg_cast(value, from_oid, to_oid, typmod): a run-time PostgreSQL cast.
+    let c = ctx.clone();
+    conn.create_scalar_function("pg_cast", 4, DET, move |f| {
+        let from = f
+            .get::<i64>(1)
+            .ok()
+            .and_then(|o| PgType::from_oid(o as u32));
+        let to = PgType::from_oid(f.get::<i64>(2)? as u32)
+            .ok_or_else(|| udf_err(PgError::internal("pg_cast: unknown target type")))?;
+        let typmod = f.get::<i64>(3)? as i32;
+        let style = lock(&c).style();
+        values::cast_value(from, to, typmod, owned(f.get_raw(0)), &style).map_err(udf_err)
+    })?;
+    // pg_out(value, oid): the text output of a value (for `::text` and concatenation).
+    let c = ctx.clone();
+    conn.create_scalar_function("pg_out", 2, DET, move |f| {
+        let ty = PgType::from_oid(f.get::<i64>(1)? as u32)
+            .ok_or_else(|| udf_err(PgError::internal("pg_out: unknown type")))?;
+        let style = lock(&c).style();
+        values::to_text(ty, f.get_raw(0), &style).map_err(udf_err)
+    })?;
+    // Integer division and modulo that raise division_by_zero like PostgreSQL.
+    conn.create_scalar_function("pg_div", 2, DET, |f| div_mod(f, false))?;
+    conn.create_scalar_function("pg_mod", 2, DET, |f| div_mod(f, true))?;
+    // pg_check_int(value, oid): range check for computed integers (int2/int4 overflow).
+    conn.create_scalar_function("pg_check_int", 2, DET, |f| {
+        let ty = PgType::from_oid(f.get::<i64>(1)? as u32).map(|t| t.scalar);
+        match (f.get_raw(0), ty) {
+            (ValueRef::Integer(v), Some(s)) => {
+                values::check_int(s, v).map(Value::Integer).map_err(udf_err)
+            }
+            (ValueRef::Real(_), Some(s)) => Err(udf_err(PgError::new(
+                code::NUMERIC_VALUE_OUT_OF_RANGE,
+                format!(
+                    "{} out of range",
+                    if s == crate::sql::types::Scalar::Int8 {
+                        "bigint"
+                    } else {
+                        "integer"
+                    }
+                ),
+            ))),
+            (v, _) => Ok(owned(v)),
+        }
+    })?;
+    // pg_raise(sqlstate, message): raise an error (used for checks the translator inlines).
+    conn.create_scalar_function("pg_raise", 2, VOLATILE, |f| -> rusqlite::Result<Value> {
+        let code_s = text_arg(f, 0).unwrap_or_default();
+        let msg = text_arg(f, 1).unwrap_or_default();
+        let e = PgError::from_udf_message(&format!(
+            "{code_s}{}{msg}",
+            crate::error::UDF_ERROR_SEPARATOR
+        ))
+        .unwrap_or_else(|| PgError::internal(msg));
+        Err(udf_err(e))
+    })?;
+    // pg_notnull(value, column, table): NOT NULL for rowid-alias primary keys, which SQLite
+    // would otherwise fill in by itself.
+    conn.create_scalar_function("pg_notnull", 3, DET, |f| {
+        if let ValueRef::Null = f.get_raw(0) {
+            let col = text_arg(f, 1).unwrap_or_default();
+            let table = text_arg(f, 2).unwrap_or_default();
+            return Err(udf_err(
+                PgError::new(
+                    code::NOT_NULL_VIOLATION,
+                    format!("null value in column \"{col}\" of relation \"{table}\" violates not-null constraint"),
+                )
+                .with_table(table)
+                .with_column(col),
+            ));
+        }
+        Ok(owned(f.get_raw(0)))
+    })?;
+    // random() in [0,1) and gen_random_uuid(), from the replicated seed.
+    let c = ctx.clone();
+    conn.create_scalar_function("pg_random", 0, VOLATILE, move |_| {
+        let v = lock(&c).next_u64();
+        Ok((v >> 11) as f64 / (1u64 << 53) as f64)
+    })?;
+    let c = ctx.clone();
+    conn.create_scalar_function("pg_gen_random_uuid", 0, VOLATILE, move |_| {
+        let mut g = lock(&c);
+        let (a, b) = (g.next_u64(), g.next_u64());
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&a.to_be_bytes());
+        bytes[8..].copy_from_slice(&b.to_be_bytes());
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let hex: String = bytes.iter().map(|x| format!("{x:02x}")).collect();
+        Ok(format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        ))
+    })?;
+    // current_setting(name[, missing_ok]) reads the session settings.
+    for n in [1, 2] {
+        let c = ctx.clone();
+        conn.create_scalar_function("pg_current_setting", n, VOLATILE, move |f| {
+            let name = text_arg(f, 0).unwrap_or_default().to_ascii_lowercase();
+            let missing_ok = n == 2 && f.get::<bool>(1).unwrap_or(false);
+            let g = lock(&c);
+            match g.settings.get(&name) {
+                Some(v) => Ok(Some(v.clone())),
+                None if missing_ok => Ok(None),
+                None => Err(udf_err(PgError::new(
+                    code::UNDEFINED_OBJECT,
+                    format!("unrecognized configuration parameter \"{name}\""),
+                ))),
+            }
+        })?;
+    }
+    // set_config(name, value, is_local): recorded for the session to apply after the statement.
+    let c = ctx;
+    conn.create_scalar_function("pg_set_config", 3, VOLATILE, move |f| {
+        let name = text_arg(f, 0).unwrap_or_default().to_ascii_lowercase();
+        let value = text_arg(f, 1).unwrap_or_default();
+        let local = f.get::<bool>(2).unwrap_or(false);
+        let mut g = lock(&c);
+        g.settings.insert(name.clone(), value.clone());
+        g.set_config_calls.push((name, value.clone(), local));
+        Ok(value)
+    })?;
+    Ok(())
+}
+
+fn div_mod(f: &Context<'_>, modulo: bool) -> rusqlite::Result<Value> {
+    let (a, b) = (f.get_raw(0), f.get_raw(1));
+    let zero = || udf_err(PgError::new(code::DIVISION_BY_ZERO, "division by zero"));
+    Ok(match (a, b) {
+        (ValueRef::Null, _) | (_, ValueRef::Null) => Value::Null,
+        (ValueRef::Integer(x), ValueRef::Integer(y)) => {
+            if y == 0 {
+                return Err(zero());
+            }
+            if modulo {
+                Value::Integer(x.wrapping_rem(y))
+            } else {
+                match x.checked_div(y) {
+                    Some(v) => Value::Integer(v),
+                    None => {
+                        return Err(udf_err(PgError::new(
+                            code::NUMERIC_VALUE_OUT_OF_RANGE,
+                            "bigint out of range",
+                        )));
+                    }
+                }
+            }
+        }
+        (x, y) => {
+            let fx = as_f64(x);
+            let fy = as_f64(y);
+            match (fx, fy) {
+                (Some(_), Some(d)) if d == 0.0 => return Err(zero()),
+                (Some(n), Some(d)) => Value::Real(if modulo { n % d } else { n / d }),
+                _ => Value::Null,
+            }
+        }
+    })
+}
+
+pub(crate) fn as_f64(v: ValueRef<'_>) -> Option<f64> {
+    match v {
+        ValueRef::Integer(i) => Some(i as f64),
+        ValueRef::Real(f) => Some(f),
+        ValueRef::Text(t) => std::str::from_utf8(t).ok()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Turn a PgResult into what a registered function returns.
+pub(crate) fn sql_result<T>(r: PgResult<T>) -> rusqlite::Result<T> {
+    r.map_err(udf_err)
+}

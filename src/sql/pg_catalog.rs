@@ -1,0 +1,29 @@
+//! `pg_catalog` and `information_schema` emulation: relations SQLite queries, built from the
+//! shadow catalog, plus the catalog functions (`format_type`, `pg_get_expr`, …).
+//!
+//! Not built yet: no system relation resolves, so catalog queries fail with `42P01`.
+
+use crate::error::PgResult;
+use crate::sql::translate::{Ex, Tr};
+use crate::sql::types::PgType;
+
+/// OID of a system relation by name (for `'pg_class'::regclass`).
+pub fn system_relation_oid(_name: &str) -> Option<u32> {
+    None
+}
+
+/// SQL and typed columns of a system relation, if `name` (in `schema`) is one.
+pub fn system_relation(
+    _schema: Option<&str>,
+    _name: &str,
+    _tr: &mut Tr,
+) -> PgResult<Option<(String, Vec<(String, PgType)>)>> {
+    Ok(None)
+}
+
+impl Tr<'_> {
+    /// Catalog functions (`format_type`, `pg_table_is_visible`, …).
+    pub fn catalog_function(&mut self, _name: &str, _args: Vec<Ex>) -> PgResult<Option<Ex>> {
+        Ok(None)
+    }
+}
