@@ -65,6 +65,7 @@ pub mod code {
     pub const OBJECT_NOT_IN_PREREQUISITE_STATE: &str = "55000";
     pub const LOCK_NOT_AVAILABLE: &str = "55P03";
     pub const QUERY_CANCELED: &str = "57014";
+    pub const CANT_CHANGE_RUNTIME_PARAM: &str = "55P02";
     pub const CANNOT_CONNECT_NOW: &str = "57P03";
     pub const PROGRAM_LIMIT_EXCEEDED: &str = "54000";
     pub const TOO_MANY_CONNECTIONS: &str = "53300";

@@ -7,6 +7,8 @@
 pub mod cluster;
 pub mod config;
 pub mod error;
+pub mod node;
+pub mod pg;
 pub mod sql;
 pub mod store;
 

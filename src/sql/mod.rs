@@ -7,6 +7,7 @@ pub mod errors;
 pub mod functions;
 pub mod numeric;
 pub mod pg_catalog;
+pub mod statement;
 pub mod translate;
 pub mod types;
 pub mod values;

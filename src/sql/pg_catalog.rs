@@ -12,13 +12,24 @@ pub fn system_relation_oid(_name: &str) -> Option<u32> {
     None
 }
 
+/// A system relation as the translator uses it: SQL to read it and its typed columns.
+pub type SystemRelation = (String, Vec<(String, PgType)>);
+
 /// SQL and typed columns of a system relation, if `name` (in `schema`) is one.
 pub fn system_relation(
     _schema: Option<&str>,
     _name: &str,
     _tr: &mut Tr,
-) -> PgResult<Option<(String, Vec<(String, PgType)>)>> {
+) -> PgResult<Option<SystemRelation>> {
     Ok(None)
+}
+
+/// Make the system relations a statement reads available on `conn` for `cat`.
+pub fn prepare_connection(
+    _conn: &rusqlite::Connection,
+    _cat: &crate::sql::catalog::Catalog,
+) -> PgResult<()> {
+    Ok(())
 }
 
 impl Tr<'_> {

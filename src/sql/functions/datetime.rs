@@ -219,7 +219,6 @@ fn extract(field: &str, s: &str, ty: Scalar, zone: &Zone) -> PgResult<String> {
         "epoch" => {
             let utc = epoch_utc(s, ty)?;
             let us = utc.and_utc().timestamp_micros();
-            let us = if ty == Scalar::Timestamp { us } else { us };
             fmt_scaled(
                 if ty == Scalar::Date {
                     us / 1_000_000

@@ -304,7 +304,7 @@ fn div_mod(f: &Context<'_>, modulo: bool) -> rusqlite::Result<Value> {
             let fx = as_f64(x);
             let fy = as_f64(y);
             match (fx, fy) {
-                (Some(_), Some(d)) if d == 0.0 => return Err(zero()),
+                (Some(_), Some(0.0)) => return Err(zero()),
                 (Some(n), Some(d)) => Value::Real(if modulo { n % d } else { n / d }),
                 _ => Value::Null,
             }

@@ -769,7 +769,7 @@ fn create_table(d: &mut Ddl, ct: &CreateTable) -> PgResult<DdlOutcome> {
                     if !col.ty.scalar.is_integer() || col.ty.array {
                         return Err(PgError::new(
                             code::INVALID_PARAMETER_VALUE,
-                            format!("identity column type must be smallint, integer, or bigint"),
+                            "identity column type must be smallint, integer, or bigint",
                         ));
                     }
                     if let Some(c) = t.column_mut(&cname) {
@@ -1464,13 +1464,12 @@ fn truncate(d: &mut Ddl, t: &sqlparser::ast::Truncate) -> PgResult<DdlOutcome> {
     done("TRUNCATE TABLE")
 }
 
+/// Per-column fill expression for a rebuild (None: copy the column as is).
+type Convert<'a> = Option<&'a dyn Fn(&Column) -> Option<String>>;
+
 /// Rebuild a table from its (new) catalog definition. `convert` gives, per new column name,
 /// the SQLite expression over the old table that fills it (default: the same column).
-fn rebuild(
-    d: &mut Ddl,
-    t: &Table,
-    convert: Option<&dyn Fn(&Column) -> Option<String>>,
-) -> PgResult<()> {
+fn rebuild(d: &mut Ddl, t: &Table, convert: Convert<'_>) -> PgResult<()> {
     let old = "__bedrock_rebuild_old";
     d.exec("PRAGMA defer_foreign_keys = ON", vec![])?;
     d.exec("PRAGMA legacy_alter_table = ON", vec![])?;

@@ -486,8 +486,10 @@ impl Tr<'_> {
             }
             None => String::new(),
         };
-        let mut rsc = Scope::default();
-        rsc.rels = sc.rels.clone();
+        let rsc = Scope {
+            rels: sc.rels.clone(),
+            parent: None,
+        };
         let (ret, cols) = self.returning(&u.returning, &rsc)?;
         Ok((
             format!(

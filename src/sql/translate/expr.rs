@@ -72,12 +72,10 @@ fn assignable(from: PgType, to: PgType) -> bool {
     (numeric_rank(f).is_some() && numeric_rank(t).is_some())
         || (t.is_string())
         || (datetime_rank(f).is_some() && datetime_rank(t).is_some())
-        || (f.is_string() && matches!(t, Scalar::Json | Scalar::Jsonb) && false)
         || matches!(
             (f, t),
             (Scalar::Json, Scalar::Jsonb) | (Scalar::Jsonb, Scalar::Json)
         )
-        || (f == Scalar::Bool && t.is_integer() && false)
 }
 
 fn type_label(t: PgType) -> String {
@@ -594,7 +592,7 @@ impl Tr<'_> {
                 }
                 let full = match qual {
                     Some(q) => format!("{q}.{name}"),
-                    None => name.to_string(),
+                    None => format!("\"{name}\""),
                 };
                 Err(PgError::new(
                     code::UNDEFINED_COLUMN,

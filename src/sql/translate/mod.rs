@@ -155,6 +155,8 @@ pub enum Plan {
     Copy(Box<Statement>),
     /// Accepted and ignored (VACUUM, ANALYZE, CHECKPOINT, …).
     NoOp(String),
+    /// `DEALLOCATE name` / `DEALLOCATE ALL` (None).
+    Deallocate(Option<String>),
     Empty,
 }
 
@@ -284,6 +286,29 @@ pub fn translate(
         S::Savepoint { name } => Plan::Txn(TxnOp::Savepoint(scope::ident(name))),
         S::ReleaseSavepoint { name } => Plan::Txn(TxnOp::Release(scope::ident(name))),
         S::Copy { .. } => Plan::Copy(Box::new(stmt.clone())),
+        S::Set(set) => set_plan(set)?,
+        S::ShowVariable { .. } => {
+            // sqlparser splits `bedrock.consistency` into words; the statement text keeps the dot.
+            let text = stmt.to_string();
+            let name = text
+                .trim_start_matches("SHOW")
+                .trim()
+                .trim_matches('"')
+                .to_lowercase();
+            Plan::Show(name)
+        }
+        S::Reset(r) => match &r.reset {
+            sqlparser::ast::Reset::ALL => Plan::Reset(None),
+            sqlparser::ast::Reset::ConfigurationParameter(n) => Plan::Reset(Some(n.to_string())),
+            _ => return Err(PgError::unsupported("RESET SESSION AUTHORIZATION")),
+        },
+        S::Deallocate { name, .. } => {
+            if name.value.eq_ignore_ascii_case("all") && name.quote_style.is_none() {
+                Plan::Deallocate(None)
+            } else {
+                Plan::Deallocate(Some(scope::ident(name)))
+            }
+        }
         S::Vacuum(_) | S::Analyze(_) => Plan::NoOp(
             if matches!(stmt, S::Vacuum(_)) {
                 "VACUUM"
@@ -325,6 +350,119 @@ pub fn translate(
             })
         }
         other => return Err(unsupported_statement(other)),
+    })
+}
+
+/// The text of a SET value list as PostgreSQL joins it (`a, b`); None for DEFAULT.
+fn set_value(values: &[sqlparser::ast::Expr]) -> Option<String> {
+    use sqlparser::ast::{Expr, Value as V};
+    let mut parts = Vec::new();
+    for v in values {
+        let s = match v {
+            Expr::Identifier(i)
+                if i.quote_style.is_none()
+                    && i.value.eq_ignore_ascii_case("default")
+                    && values.len() == 1 =>
+            {
+                return None;
+            }
+            Expr::Identifier(i) => i.value.clone(),
+            Expr::Value(x) => match &x.value {
+                V::SingleQuotedString(s)
+                | V::EscapedStringLiteral(s)
+                | V::DoubleQuotedString(s) => s.clone(),
+                V::Number(n, _) => n.clone(),
+                V::Boolean(b) => {
+                    if *b {
+                        "on".into()
+                    } else {
+                        "off".into()
+                    }
+                }
+                other => other.to_string(),
+            },
+            Expr::UnaryOp {
+                op: sqlparser::ast::UnaryOperator::Minus,
+                expr,
+            } => format!("-{expr}"),
+            other => other.to_string(),
+        };
+        parts.push(s);
+    }
+    Some(parts.join(", "))
+}
+
+fn set_plan(set: &sqlparser::ast::Set) -> PgResult<Plan> {
+    use sqlparser::ast::{ContextModifier, Set};
+    Ok(match set {
+        Set::SingleAssignment {
+            scope: sc,
+            variable,
+            values,
+            ..
+        } => {
+            let local = matches!(sc, Some(ContextModifier::Local));
+            let name = variable.to_string().replace('"', "");
+            Plan::Set {
+                name,
+                value: set_value(values),
+                local,
+            }
+        }
+        Set::SetTimeZone { local, value } => Plan::Set {
+            name: "TimeZone".into(),
+            value: set_value(std::slice::from_ref(value)),
+            local: *local,
+        },
+        Set::SetNames { charset_name, .. } => Plan::Set {
+            name: "client_encoding".into(),
+            value: Some(charset_name.value.clone()),
+            local: false,
+        },
+        Set::SetNamesDefault {} => Plan::Set {
+            name: "client_encoding".into(),
+            value: None,
+            local: false,
+        },
+        Set::SetTransaction {
+            modes,
+            snapshot,
+            session,
+        } => {
+            if snapshot.is_some() {
+                return Err(PgError::unsupported("SET TRANSACTION SNAPSHOT"));
+            }
+            let TxnOp::Begin {
+                read_only,
+                isolation,
+            } = begin_op(modes)
+            else {
+                return Err(PgError::internal("begin_op"));
+            };
+            let has_access = modes
+                .iter()
+                .any(|m| matches!(m, sqlparser::ast::TransactionMode::AccessMode(_)));
+            if *session {
+                // SET SESSION CHARACTERISTICS AS TRANSACTION …
+                if let Some(l) = isolation {
+                    return Ok(Plan::Set {
+                        name: "default_transaction_isolation".into(),
+                        value: Some(l),
+                        local: false,
+                    });
+                }
+                return Ok(Plan::Set {
+                    name: "default_transaction_read_only".into(),
+                    value: Some(if read_only { "on".into() } else { "off".into() }),
+                    local: false,
+                });
+            }
+            Plan::Txn(TxnOp::SetTransaction {
+                read_only: if has_access { Some(read_only) } else { None },
+                isolation,
+            })
+        }
+        other => return Err(PgError::unsupported(format!("the statement {other}"))),
     })
 }
 

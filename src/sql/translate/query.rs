@@ -795,7 +795,7 @@ impl Tr<'_> {
         {
             let i: usize = n
                 .parse()
-                .map_err(|_| PgError::syntax(format!("non-integer constant in GROUP BY")))?;
+                .map_err(|_| PgError::syntax("non-integer constant in GROUP BY"))?;
             if i == 0 || i > items.len() {
                 return Err(PgError::new(
                     code::INVALID_COLUMN_REFERENCE,

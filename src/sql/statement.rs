@@ -1,0 +1,625 @@
+//! Splitting a query string into statements and recognising the utility statements sqlparser
+//! does not parse as PostgreSQL writes them (`COPY … WITH (FREEZE ON)`, `VACUUM ANALYZE t`,
+//! `CHECKPOINT`, `DO`). Everything else goes to sqlparser.
+
+use sqlparser::ast::Statement;
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+
+use crate::error::{PgError, PgResult, code};
+
+/// One statement of a query string.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    Empty,
+    Sql(Box<Statement>),
+    Copy(CopyStmt),
+    /// Accepted and ignored, with its command tag.
+    NoOp(String),
+    Discard,
+    /// `SHOW name` (the name as written, lower-cased; sqlparser loses the dots).
+    Show(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyFormat {
+    Text,
+    Csv,
+    Binary,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CopySource {
+    Table { name: String, columns: Vec<String> },
+    Query(String),
+}
+
+/// `COPY … FROM STDIN` / `COPY … TO STDOUT` with its options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopyStmt {
+    pub source: CopySource,
+    pub from_stdin: bool,
+    pub format: CopyFormat,
+    pub delimiter: char,
+    pub null: String,
+    pub header: bool,
+    pub quote: char,
+    pub escape: char,
+    pub force_quote_all: bool,
+    pub force_quote: Vec<String>,
+    pub force_not_null: Vec<String>,
+}
+
+/// Split on `;` outside quotes, dollar quotes and comments. Returns (byte offset, text).
+pub fn split(sql: &str) -> Vec<(usize, &str)> {
+    let b = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' => {
+                // E'' strings allow backslash escapes.
+                let escaped = i > 0
+                    && (b[i - 1] == b'E' || b[i - 1] == b'e')
+                    && (i < 2 || !b[i - 2].is_ascii_alphanumeric());
+                i += 1;
+                while i < b.len() {
+                    if escaped && b[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if b[i] == b'\'' {
+                        if b.get(i + 1) == Some(&b'\'') {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0;
+                while i < b.len() {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'$' => {
+                // $tag$ … $tag$ (but not $1 placeholders)
+                let tag_end = b[i + 1..]
+                    .iter()
+                    .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+                    .map(|p| i + 1 + p);
+                match tag_end {
+                    Some(e)
+                        if b[e] == b'$' && !b.get(i + 1).is_some_and(|c| c.is_ascii_digit()) =>
+                    {
+                        let tag = &sql[i..=e];
+                        match sql[e + 1..].find(tag) {
+                            Some(p) => i = e + 1 + p + tag.len(),
+                            None => i = b.len(),
+                        }
+                    }
+                    _ => i += 1,
+                }
+            }
+            b';' => {
+                out.push((start, &sql[start..i]));
+                i += 1;
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+    if start < sql.len() {
+        out.push((start, &sql[start..]));
+    }
+    out
+}
+
+/// Whether a piece holds nothing but whitespace and comments.
+pub fn is_blank(s: &str) -> bool {
+    let toks = Tokenizer::new(&PostgreSqlDialect {}, s).tokenize();
+    match toks {
+        Ok(t) => t
+            .iter()
+            .all(|t| matches!(t, Token::Whitespace(_) | Token::SemiColon)),
+        Err(_) => s.trim().is_empty(),
+    }
+}
+
+fn words(s: &str) -> PgResult<Vec<Token>> {
+    let toks = Tokenizer::new(&PostgreSqlDialect {}, s)
+        .tokenize()
+        .map_err(|e| PgError::syntax(format!("syntax error: {}", e.message)))?;
+    Ok(toks
+        .into_iter()
+        .filter(|t| {
+            !matches!(
+                t,
+                Token::Whitespace(
+                    Whitespace::Space
+                        | Whitespace::Newline
+                        | Whitespace::Tab
+                        | Whitespace::SingleLineComment { .. }
+                        | Whitespace::MultiLineComment(_)
+                )
+            )
+        })
+        .collect())
+}
+
+fn kw(t: Option<&Token>) -> Option<String> {
+    match t {
+        Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.to_ascii_lowercase()),
+        _ => None,
+    }
+}
+
+/// Parse one statement (text between semicolons).
+pub fn parse(text: &str) -> PgResult<Parsed> {
+    if is_blank(text) {
+        return Ok(Parsed::Empty);
+    }
+    let toks = words(text)?;
+    match kw(toks.first()).as_deref() {
+        Some("copy") => return parse_copy(text, &toks).map(Parsed::Copy),
+        Some("vacuum") => return Ok(Parsed::NoOp("VACUUM".into())),
+        Some("analyze") | Some("analyse") => return Ok(Parsed::NoOp("ANALYZE".into())),
+        Some("checkpoint") if toks.len() == 1 => return Ok(Parsed::NoOp("CHECKPOINT".into())),
+        Some("discard") if kw(toks.get(1)).as_deref() == Some("all") => return Ok(Parsed::Discard),
+        Some("do") => return Err(PgError::unsupported("DO blocks (procedural code)")),
+        Some("lock") => return Ok(Parsed::NoOp("LOCK TABLE".into())),
+        Some("show") => {
+            let rest = text.trim().trim_end_matches(';').trim();
+            let name = rest[4..].trim();
+            let name = if name.starts_with('"') {
+                name.trim_matches('"').to_string()
+            } else {
+                name.to_lowercase()
+            };
+            if name.is_empty() {
+                return Err(PgError::syntax("syntax error at end of input"));
+            }
+            return Ok(Parsed::Show(
+                name.split_whitespace().collect::<Vec<_>>().join(" "),
+            ));
+        }
+        _ => {}
+    }
+    let mut stmts = super::parse(text)?;
+    match stmts.len() {
+        0 => Ok(Parsed::Empty),
+        1 => Ok(Parsed::Sql(Box::new(stmts.remove(0)))),
+        _ => Err(PgError::syntax(
+            "cannot insert multiple commands into a prepared statement",
+        )),
+    }
+}
+
+fn ident_of(t: &Token) -> Option<String> {
+    match t {
+        Token::Word(w) if w.quote_style.is_some() => Some(w.value.clone()),
+        Token::Word(w) => Some(w.value.to_lowercase()),
+        _ => None,
+    }
+}
+
+fn string_of(t: Option<&Token>) -> PgResult<String> {
+    match t {
+        Some(Token::SingleQuotedString(s)) | Some(Token::EscapedStringLiteral(s)) => Ok(s.clone()),
+        other => Err(PgError::syntax(format!(
+            "syntax error at or near \"{}\"",
+            other.map(|t| t.to_string()).unwrap_or_default()
+        ))),
+    }
+}
+
+fn one_char(s: &str, what: &str) -> PgResult<char> {
+    let mut it = s.chars();
+    match (it.next(), it.next()) {
+        (Some(c), None) => Ok(c),
+        _ => Err(PgError::new(
+            code::FEATURE_NOT_SUPPORTED,
+            format!("COPY {what} must be a single one-byte character"),
+        )),
+    }
+}
+
+fn parse_copy(text: &str, toks: &[Token]) -> PgResult<CopyStmt> {
+    let mut i = 1;
+    let source = if toks.get(1) == Some(&Token::LParen) {
+        // COPY (query) TO STDOUT: take the text between the matching parentheses.
+        let open = text
+            .find('(')
+            .ok_or_else(|| PgError::syntax("syntax error in COPY"))?;
+        let mut depth = 0;
+        let mut close = None;
+        for (off, piece) in [(0usize, &text[open..])] {
+            let mut in_str = false;
+            for (k, c) in piece.char_indices() {
+                match c {
+                    '\'' => in_str = !in_str,
+                    '(' if !in_str => depth += 1,
+                    ')' if !in_str => {
+                        depth -= 1;
+                        if depth == 0 {
+                            close = Some(open + off + k);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let close = close.ok_or_else(|| PgError::syntax("syntax error at end of input"))?;
+        let q = text[open + 1..close].to_string();
+        // Skip tokens up to the matching paren.
+        let mut depth = 0;
+        while i < toks.len() {
+            match toks[i] {
+                Token::LParen => depth += 1,
+                Token::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        i += 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        CopySource::Query(q)
+    } else {
+        let mut name = toks
+            .get(i)
+            .and_then(ident_of)
+            .ok_or_else(|| PgError::syntax("syntax error in COPY: table name expected"))?;
+        i += 1;
+        if toks.get(i) == Some(&Token::Period) {
+            let schema = name;
+            if schema != "public" {
+                return Err(PgError::new(
+                    code::UNDEFINED_SCHEMA,
+                    format!("schema \"{schema}\" does not exist"),
+                ));
+            }
+            name = toks
+                .get(i + 1)
+                .and_then(ident_of)
+                .ok_or_else(|| PgError::syntax("syntax error in COPY"))?;
+            i += 2;
+        }
+        let mut columns = Vec::new();
+        if toks.get(i) == Some(&Token::LParen) {
+            i += 1;
+            loop {
+                let c = toks
+                    .get(i)
+                    .and_then(ident_of)
+                    .ok_or_else(|| PgError::syntax("syntax error in COPY column list"))?;
+                columns.push(c);
+                i += 1;
+                match toks.get(i) {
+                    Some(Token::Comma) => i += 1,
+                    Some(Token::RParen) => {
+                        i += 1;
+                        break;
+                    }
+                    _ => return Err(PgError::syntax("syntax error in COPY column list")),
+                }
+            }
+        }
+        CopySource::Table { name, columns }
+    };
+    let dir = kw(toks.get(i))
+        .ok_or_else(|| PgError::syntax("syntax error in COPY: FROM or TO expected"))?;
+    i += 1;
+    let from_stdin = match dir.as_str() {
+        "from" => true,
+        "to" => false,
+        _ => {
+            return Err(PgError::syntax(format!(
+                "syntax error at or near \"{dir}\""
+            )));
+        }
+    };
+    match (kw(toks.get(i)).as_deref(), from_stdin) {
+        (Some("stdin"), true) | (Some("stdout"), false) => i += 1,
+        (Some("program"), _) => {
+            return Err(PgError::new(
+                code::INSUFFICIENT_PRIVILEGE,
+                "COPY … PROGRAM is not allowed in bedrock-pg",
+            ));
+        }
+        _ => {
+            return Err(PgError::new(
+                code::INSUFFICIENT_PRIVILEGE,
+                "COPY to or from a file is not allowed in bedrock-pg",
+            )
+            .with_hint("Use COPY … FROM STDIN / TO STDOUT, or psql's \\copy."));
+        }
+    }
+    if matches!(source, CopySource::Query(_)) && from_stdin {
+        return Err(PgError::syntax(
+            "COPY (query) FROM is not supported; use COPY table FROM",
+        ));
+    }
+    let mut c = CopyStmt {
+        source,
+        from_stdin,
+        format: CopyFormat::Text,
+        delimiter: '\t',
+        null: "\\N".into(),
+        header: false,
+        quote: '"',
+        escape: '"',
+        force_quote_all: false,
+        force_quote: Vec::new(),
+        force_not_null: Vec::new(),
+    };
+    let mut delimiter = None;
+    let mut null = None;
+    let mut escape = None;
+    if kw(toks.get(i)).as_deref() == Some("with") {
+        i += 1;
+    }
+    let bool_val = |t: Option<&Token>| -> Option<bool> {
+        match t {
+            Some(Token::Word(w)) => match w.value.to_ascii_lowercase().as_str() {
+                "true" | "on" => Some(true),
+                "false" | "off" => Some(false),
+                _ => None,
+            },
+            Some(Token::Number(n, _)) => Some(n != "0"),
+            Some(Token::SingleQuotedString(s)) => crate::sql::values::parse_bool(s).ok(),
+            _ => None,
+        }
+    };
+    if toks.get(i) == Some(&Token::LParen) {
+        i += 1;
+        loop {
+            let opt =
+                kw(toks.get(i)).ok_or_else(|| PgError::syntax("syntax error in COPY options"))?;
+            i += 1;
+            match opt.as_str() {
+                "format" => {
+                    let f = toks
+                        .get(i)
+                        .and_then(ident_of)
+                        .or_else(|| string_of(toks.get(i)).ok())
+                        .unwrap_or_default();
+                    i += 1;
+                    c.format = match f.to_ascii_lowercase().as_str() {
+                        "text" => CopyFormat::Text,
+                        "csv" => CopyFormat::Csv,
+                        "binary" => CopyFormat::Binary,
+                        other => {
+                            return Err(PgError::new(
+                                code::INVALID_PARAMETER_VALUE,
+                                format!("COPY format \"{other}\" not recognized"),
+                            ));
+                        }
+                    };
+                }
+                "freeze" | "header" => {
+                    let v = bool_val(toks.get(i));
+                    if v.is_some() {
+                        i += 1;
+                    }
+                    if opt == "header" {
+                        c.header = v.unwrap_or(true);
+                    }
+                }
+                "delimiter" => {
+                    delimiter = Some(one_char(&string_of(toks.get(i))?, "delimiter")?);
+                    i += 1;
+                }
+                "null" => {
+                    null = Some(string_of(toks.get(i))?);
+                    i += 1;
+                }
+                "quote" => {
+                    c.quote = one_char(&string_of(toks.get(i))?, "quote")?;
+                    i += 1;
+                }
+                "escape" => {
+                    escape = Some(one_char(&string_of(toks.get(i))?, "escape")?);
+                    i += 1;
+                }
+                "encoding" => {
+                    let e = string_of(toks.get(i))?;
+                    i += 1;
+                    if !matches!(
+                        e.to_ascii_uppercase().replace('-', "").as_str(),
+                        "UTF8" | "UNICODE"
+                    ) {
+                        return Err(PgError::unsupported(format!("COPY encoding {e}")));
+                    }
+                }
+                "force_quote" => {
+                    if toks.get(i) == Some(&Token::Mul) {
+                        c.force_quote_all = true;
+                        i += 1;
+                    } else {
+                        c.force_quote = paren_list(toks, &mut i)?;
+                    }
+                }
+                "force_not_null" => c.force_not_null = paren_list(toks, &mut i)?,
+                other => {
+                    return Err(PgError::syntax(format!(
+                        "option \"{other}\" not recognized"
+                    )));
+                }
+            }
+            match toks.get(i) {
+                Some(Token::Comma) => i += 1,
+                Some(Token::RParen) => {
+                    i += 1;
+                    break;
+                }
+                _ => return Err(PgError::syntax("syntax error in COPY options")),
+            }
+        }
+    } else {
+        // Legacy option syntax: BINARY, DELIMITER [AS] 'x', NULL [AS] 'x', CSV, HEADER, QUOTE, ESCAPE.
+        while let Some(word) = kw(toks.get(i)) {
+            i += 1;
+            if kw(toks.get(i)).as_deref() == Some("as") {
+                i += 1;
+            }
+            match word.as_str() {
+                "binary" => c.format = CopyFormat::Binary,
+                "csv" => c.format = CopyFormat::Csv,
+                "header" => c.header = true,
+                "freeze" => {}
+                "delimiter" => {
+                    delimiter = Some(one_char(&string_of(toks.get(i))?, "delimiter")?);
+                    i += 1;
+                }
+                "null" => {
+                    null = Some(string_of(toks.get(i))?);
+                    i += 1;
+                }
+                "quote" => {
+                    c.quote = one_char(&string_of(toks.get(i))?, "quote")?;
+                    i += 1;
+                }
+                "escape" => {
+                    escape = Some(one_char(&string_of(toks.get(i))?, "escape")?);
+                    i += 1;
+                }
+                other => {
+                    return Err(PgError::syntax(format!(
+                        "syntax error at or near \"{other}\""
+                    )));
+                }
+            }
+        }
+    }
+    if i < toks.len() && !matches!(toks[i], Token::SemiColon | Token::EOF) {
+        return Err(PgError::syntax(format!(
+            "syntax error at or near \"{}\"",
+            toks[i]
+        )));
+    }
+    if c.format == CopyFormat::Csv {
+        c.delimiter = delimiter.unwrap_or(',');
+        c.null = null.unwrap_or_default();
+        c.escape = escape.unwrap_or(c.quote);
+    } else {
+        c.delimiter = delimiter.unwrap_or('\t');
+        c.null = null.unwrap_or_else(|| "\\N".into());
+        if c.header && c.format == CopyFormat::Text && !c.from_stdin {
+            return Err(PgError::unsupported("COPY HEADER in text format"));
+        }
+    }
+    if c.format == CopyFormat::Binary {
+        return Err(PgError::unsupported("COPY BINARY"));
+    }
+    Ok(c)
+}
+
+fn paren_list(toks: &[Token], i: &mut usize) -> PgResult<Vec<String>> {
+    if toks.get(*i) != Some(&Token::LParen) {
+        return Err(PgError::syntax("column list expected"));
+    }
+    *i += 1;
+    let mut v = Vec::new();
+    loop {
+        v.push(
+            toks.get(*i)
+                .and_then(ident_of)
+                .ok_or_else(|| PgError::syntax("column name expected"))?,
+        );
+        *i += 1;
+        match toks.get(*i) {
+            Some(Token::Comma) => *i += 1,
+            Some(Token::RParen) => {
+                *i += 1;
+                return Ok(v);
+            }
+            _ => return Err(PgError::syntax("syntax error in column list")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitting() {
+        let parts: Vec<&str> = split("select 'a;b'; select $$x;y$$; -- c;\nselect \"q;\"")
+            .into_iter()
+            .map(|p| p.1)
+            .collect();
+        assert_eq!(
+            parts,
+            vec!["select 'a;b'", " select $$x;y$$", " -- c;\nselect \"q;\""]
+        );
+        assert_eq!(split("select $1; select 2").len(), 2);
+        assert_eq!(split("select E'a\\';b'").len(), 1);
+    }
+
+    #[test]
+    fn copy_forms() {
+        let c = match parse("copy pgbench_accounts from stdin with (freeze on)").unwrap() {
+            Parsed::Copy(c) => c,
+            other => panic!("{other:?}"),
+        };
+        assert!(c.from_stdin);
+        assert_eq!(
+            c.source,
+            CopySource::Table {
+                name: "pgbench_accounts".into(),
+                columns: vec![]
+            }
+        );
+        let c = match parse("COPY t (a, b) TO STDOUT WITH (FORMAT csv, HEADER true, DELIMITER ';')")
+            .unwrap()
+        {
+            Parsed::Copy(c) => c,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(c.format, CopyFormat::Csv);
+        assert!(c.header);
+        assert_eq!(c.delimiter, ';');
+        let c = match parse("COPY (select 1, ')') TO STDOUT CSV HEADER").unwrap() {
+            Parsed::Copy(c) => c,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(c.source, CopySource::Query("select 1, ')'".into()));
+        assert!(matches!(
+            parse("vacuum analyze pgbench_branches").unwrap(),
+            Parsed::NoOp(_)
+        ));
+        assert!(parse("copy t from '/etc/passwd'").is_err());
+    }
+}
