@@ -414,6 +414,7 @@ impl Session {
                     } else {
                         self.send_error(&error);
                         self.ready();
+                        self.flush().await?;
                     }
                     Flow::Continue
                 }

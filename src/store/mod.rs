@@ -45,6 +45,7 @@ impl Conn {
         conn.set_prepared_statement_cache_capacity(256);
         let ctx: functions::Shared = Arc::new(Mutex::new(ExecContext::default()));
         functions::register(&conn, ctx.clone())?;
+        rusqlite::vtab::series::load_module(&conn)?;
         Ok(Conn { conn, ctx })
     }
 

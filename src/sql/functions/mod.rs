@@ -169,6 +169,14 @@ fn register_core(conn: &Connection, ctx: Shared) -> rusqlite::Result<()> {
         let style = lock(&c).style();
         values::to_text(ty, f.get_raw(0), &style).map_err(udf_err)
     })?;
+    // generate_series step: zero is an error in PostgreSQL (SQLite would loop forever).
+    conn.create_scalar_function("pg_nonzero_step", 1, DET, |f| match f.get_raw(0) {
+        ValueRef::Integer(0) => Err(udf_err(PgError::new(
+            code::INVALID_PARAMETER_VALUE,
+            "step size cannot equal zero",
+        ))),
+        v => Ok(owned(v)),
+    })?;
     // Integer division and modulo that raise division_by_zero like PostgreSQL.
     conn.create_scalar_function("pg_div", 2, DET, |f| div_mod(f, false))?;
     conn.create_scalar_function("pg_mod", 2, DET, |f| div_mod(f, true))?;
