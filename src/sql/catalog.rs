@@ -228,7 +228,7 @@ pub struct Sequence {
 
 /// Every catalog object, keyed by kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind")]
+#[serde(tag = "object")]
 pub enum Object {
     Table(Table),
     Index(Index),
@@ -472,4 +472,36 @@ pub fn sequence_state(conn: &Connection, oid: u32) -> PgResult<Option<(i64, bool
     )
     .optional()
     .map_err(internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_round_trip_through_json() {
+        let t = Object::Table(Table {
+            oid: 16384,
+            name: "t".into(),
+            kind: RelKind::Table,
+            columns: vec![Column {
+                attnum: 1,
+                name: "id".into(),
+                ty: PgType::INT4,
+                typmod: -1,
+                not_null: true,
+                default: None,
+                identity: None,
+                comment: None,
+            }],
+            constraints: vec![],
+            row_type_oid: 16385,
+            view_def: None,
+            next_attnum: 2,
+            comment: None,
+        });
+        let s = serde_json::to_string(&t).unwrap();
+        let back: Object = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, t);
+    }
 }
