@@ -103,6 +103,9 @@ pub struct ErrorFields {
     pub table: Option<String>,
     pub column: Option<String>,
     pub constraint: Option<String>,
+    /// Source location (line, column, 1-based) within the statement text, turned into
+    /// `position` by the session, which knows where the statement sits in the query string.
+    pub location: Option<(u64, u64)>,
 }
 
 pub type PgResult<T> = Result<T, PgError>;
@@ -132,6 +135,7 @@ impl PgError {
             table: None,
             column: None,
             constraint: None,
+            location: None,
         }))
     }
 
@@ -175,6 +179,26 @@ impl PgError {
     pub fn with_constraint(mut self, constraint: impl Into<String>) -> Self {
         self.constraint = Some(constraint.into());
         self
+    }
+
+    /// Point the error at a token of the statement (from a sqlparser span).
+    pub fn at(mut self, span: sqlparser::tokenizer::Span) -> Self {
+        if span.start.line > 0 && self.position.is_none() && self.location.is_none() {
+            self.location = Some((span.start.line, span.start.column));
+        }
+        self
+    }
+
+    /// Character position (1-based) of a line/column location in `text`.
+    pub fn char_position(text: &str, line: u64, column: u64) -> usize {
+        let mut pos = 0;
+        for (i, l) in text.split('\n').enumerate() {
+            if i as u64 + 1 == line {
+                return pos + column as usize;
+            }
+            pos += l.chars().count() + 1;
+        }
+        pos
     }
 
     pub fn with_table(mut self, table: impl Into<String>) -> Self {

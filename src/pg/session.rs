@@ -159,6 +159,8 @@ pub struct Session {
     currval: HashMap<u32, i64>,
     lastval: Option<i64>,
     rng: u64,
+    /// Text of the statement most recently parsed or executed (for error positions).
+    last_parse_text: Option<String>,
 }
 
 /// Result of handling one message: keep going or end the connection.
@@ -237,6 +239,7 @@ impl Session {
             currval: HashMap::new(),
             lastval: None,
             rng: (crate::store::now_micros() as u64) ^ ((pid as u64) << 32),
+            last_parse_text: None,
         };
         let result = s.start(params).await;
         let result = match result {
@@ -495,6 +498,13 @@ impl Session {
 
     /// An error in the extended protocol: report it, fail the block, skip until Sync.
     fn fail_extended(&mut self, e: &PgError) {
+        let mut e = e.clone();
+        if let Some((line, col)) = e.location.take()
+            && let Some(text) = &self.last_parse_text
+        {
+            e.position = Some(PgError::char_position(text, line, col));
+        }
+        let e = &e;
         self.send_error(e);
         self.mark_failed();
         self.skipping = true;
@@ -541,6 +551,9 @@ impl Session {
             match r {
                 Ok(()) => {}
                 Err(mut e) => {
+                    if let Some((line, col)) = e.location.take() {
+                        e.position = Some(PgError::char_position(&text, line, col));
+                    }
                     if let Some(p) = e.position {
                         e.position = Some(sql[..offset].chars().count() + p);
                     }
@@ -664,6 +677,7 @@ impl Session {
                 }
             })
             .collect::<PgResult<_>>()?;
+        self.last_parse_text = Some(query.clone());
         let parsed = crate::sql::statement::parse(&query)?;
         let stmt = self.prepare(query, parsed, declared)?;
         self.statements.insert(name, Arc::new(stmt));
@@ -835,6 +849,7 @@ impl Session {
             ));
             return Ok(());
         };
+        self.last_parse_text = Some(portal.stmt.text.clone());
         if portal.result.is_none() {
             // First Execute: run the statement in the implicit transaction if none is open.
             if self.block == Block::Idle && !matches!(portal.stmt.plan, Plan::Txn(_)) {
@@ -1374,7 +1389,10 @@ impl Session {
         if self.block_read_only() {
             return Err(PgError::new(
                 code::READ_ONLY_SQL_TRANSACTION,
-                "cannot execute DDL in a read-only transaction",
+                format!(
+                    "cannot execute {} in a read-only transaction",
+                    ddl_command(ast)
+                ),
             ));
         }
         let autocommit = self.block == Block::Idle;
@@ -2025,6 +2043,26 @@ impl Session {
         if let Some(c) = self.read_conn.take() {
             self.node.store.return_reader(c);
         }
+    }
+}
+
+/// The command name PostgreSQL uses for a DDL statement in messages (`CREATE TABLE`, …).
+fn ddl_command(ast: &sqlparser::ast::Statement) -> String {
+    let text = ast.to_string();
+    let words: Vec<&str> = text
+        .split_whitespace()
+        .filter(|w| {
+            !matches!(
+                *w,
+                "UNIQUE" | "OR" | "REPLACE" | "IF" | "NOT" | "EXISTS" | "CONCURRENTLY"
+            )
+        })
+        .take(2)
+        .collect();
+    match words.as_slice() {
+        ["TRUNCATE", ..] => "TRUNCATE TABLE".into(),
+        ["COMMENT", ..] => "COMMENT".into(),
+        w => w.join(" "),
     }
 }
 

@@ -143,6 +143,24 @@ pub fn parse_duration_ms(v: &str, default_unit_ms: u64) -> Option<u64> {
     Some(ms.round() as u64)
 }
 
+/// A millisecond setting as PostgreSQL shows it: the largest unit that divides it exactly.
+fn format_ms(ms: u64) -> String {
+    if ms == 0 {
+        return "0".into();
+    }
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("min", 60_000),
+        ("s", 1000),
+    ] {
+        if ms % size == 0 {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
+}
+
 impl Settings {
     pub fn new(user: &str) -> Settings {
         let mut values = BTreeMap::new();
@@ -159,6 +177,12 @@ impl Settings {
 
     pub fn get(&self, name: &str) -> Option<String> {
         match canonical(name) {
+            Some(
+                c @ ("statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout"),
+            ) => self
+                .values
+                .get(c)
+                .map(|v| format_ms(v.parse().unwrap_or(0))),
             Some(c) => self.values.get(c).cloned(),
             None => self.custom.get(&name.to_ascii_lowercase()).cloned(),
         }

@@ -143,11 +143,11 @@ impl Tr<'_> {
 
     fn expr_inner(&mut self, e: &Expr, sc: &Scope) -> PgResult<Ex> {
         match e {
-            Expr::Identifier(i) => self.column(None, &ident(i), sc),
+            Expr::Identifier(i) => self.column(None, &ident(i), sc).map_err(|e| e.at(i.span)),
             Expr::CompoundIdentifier(parts) => {
                 let names: Vec<String> = parts.iter().map(ident).collect();
                 match names.as_slice() {
-                    [q, c] => self.column(Some(q), c, sc),
+                    [q, c] => self.column(Some(q), c, sc).map_err(|e| e.at(parts[0].span)),
                     [schema, q, c] if schema == "public" || schema == "pg_catalog" => {
                         self.column(Some(q), c, sc)
                     }

@@ -1144,10 +1144,14 @@ impl Tr<'_> {
                     _ => tname.clone(),
                 };
                 let _ = is_internal_name(&tname);
-                Err(PgError::new(
+                let mut e = PgError::new(
                     code::UNDEFINED_TABLE,
                     format!("relation \"{shown}\" does not exist"),
-                ))
+                );
+                if let Some(sqlparser::ast::ObjectNamePart::Identifier(first)) = name.0.first() {
+                    e = e.at(first.span);
+                }
+                Err(e)
             }
             TableFactor::Derived {
                 lateral,
