@@ -946,6 +946,8 @@ impl Session {
     /// Encode and queue rows (all, or up to `limit`).
     fn send_rows(&mut self, rs: &mut ResultSet, formats: &[i16], limit: usize) -> PgResult<()> {
         let style = self.settings.style();
+        // regclass / regtype / regproc print as names, which needs the catalog.
+        let cat = self.catalog();
         let end = if limit == 0 {
             rs.rows.len()
         } else {
@@ -963,6 +965,8 @@ impl Session {
                 };
                 let bytes: Option<Vec<u8>> = if fmt == 1 {
                     values::to_binary(ty, ValueRef::from(v))?
+                } else if let Some(name) = crate::sql::pg_catalog::reg_text(ty, v, &cat) {
+                    Some(name.into_bytes())
                 } else {
                     values::to_text(ty, ValueRef::from(v), &style)?.map(String::into_bytes)
                 };

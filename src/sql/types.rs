@@ -635,6 +635,8 @@ pub fn type_by_name(name: &str) -> Option<DeclaredType> {
         "regclass" => Scalar::Regclass,
         "regtype" => Scalar::Regtype,
         "regproc" | "regprocedure" => Scalar::Regproc,
+        // Not separate types here: their values are plain OIDs.
+        "regnamespace" | "regrole" | "regoper" | "regoperator" | "regconfig" => Scalar::Oid,
         "pg_node_tree" => Scalar::PgNodeTree,
         "int2vector" => Scalar::Int2Vector,
         "oidvector" => Scalar::OidVector,

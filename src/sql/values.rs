@@ -265,13 +265,10 @@ pub fn from_text(ty: PgType, input: &str, zone: &Zone) -> PgResult<Value> {
         }
         Scalar::Float8 => Value::Real(parse_float(input, "double precision")?),
         Scalar::Numeric => Value::Text(numeric::parse(input)?),
-        Scalar::Text
-        | Scalar::Varchar
-        | Scalar::Bpchar
-        | Scalar::Name
-        | Scalar::PgNodeTree
-        | Scalar::Int2Vector
-        | Scalar::OidVector => Value::Text(input.to_string()),
+        Scalar::Text | Scalar::Varchar | Scalar::Bpchar | Scalar::Name | Scalar::PgNodeTree => {
+            Value::Text(input.to_string())
+        }
+        Scalar::Int2Vector | Scalar::OidVector => vector_from_text(ty.scalar, input)?,
         Scalar::Char => Value::Text(input.chars().take(1).collect()),
         Scalar::Bytea => Value::Blob(parse_bytea(input)?),
         Scalar::Date => Value::Text(datetime::parse_date(input)?),
@@ -546,9 +543,36 @@ pub fn to_text(ty: PgType, v: ValueRef, style: &OutputStyle) -> PgResult<Option<
                 _ => s,
             }
         }
+        Scalar::Int2Vector | Scalar::OidVector => vector_to_text(v),
         _ => as_str(v),
     };
     Ok(Some(s))
+}
+
+/// int2vector / oidvector are stored like arrays (a JSON array) and print space-separated.
+fn vector_to_text(v: ValueRef) -> String {
+    let s = as_str(v);
+    match serde_json::from_str::<Vec<serde_json::Value>>(&s) {
+        Ok(items) => items
+            .iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        Err(_) => s,
+    }
+}
+
+fn vector_from_text(scalar: Scalar, input: &str) -> PgResult<Value> {
+    let elem = if scalar == Scalar::Int2Vector {
+        Scalar::Int2
+    } else {
+        Scalar::Oid
+    };
+    let mut out = Vec::new();
+    for part in input.split_whitespace() {
+        out.push(Value::Integer(parse_int(elem, part)?));
+    }
+    Ok(array_store(&out))
 }
 
 /// Numeric text for a float that SQLite computed (avg of a numeric column and such).
@@ -660,6 +684,8 @@ pub fn to_binary(ty: PgType, v: ValueRef) -> PgResult<Option<Vec<u8>>> {
                 .collect::<PgResult<Vec<u8>>>()?
         }
         Scalar::Char => as_str(v).into_bytes().into_iter().take(1).collect(),
+        Scalar::Int2Vector => array_to_binary(PgType::array_of(Scalar::Int2), v)?,
+        Scalar::OidVector => array_to_binary(PgType::array_of(Scalar::Oid), v)?,
         _ => as_str(v).into_bytes(),
     };
     Ok(Some(bytes))

@@ -3,6 +3,7 @@
 //! the connection's `ExecContext`, which the executor fills from the statement's replicated
 //! `StmtCtx`: every node computes the same values.
 
+mod catalog;
 mod datetime;
 mod numeric;
 mod sequence;
@@ -144,6 +145,7 @@ pub fn register(conn: &Connection, ctx: Shared) -> rusqlite::Result<()> {
     numeric::register(conn)?;
     sequence::register(conn, ctx.clone())?;
     text::register(conn)?;
+    catalog::register(conn, ctx.clone())?;
     Ok(())
 }
 

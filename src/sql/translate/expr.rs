@@ -516,8 +516,14 @@ impl Tr<'_> {
             Expr::CompoundFieldAccess { root, access_chain } => {
                 let base = self.expr(root, sc)?;
                 let base = self.settle(base)?;
-                let Some(t) = base.known().filter(|t| t.array) else {
-                    return Err(PgError::unsupported(format!("field access {e}")));
+                // int2vector / oidvector subscripts start at 0.
+                let (t, first) = match base.known() {
+                    Some(t) if t.array => (t, 1),
+                    Some(t) if t.scalar == Scalar::Int2Vector => {
+                        (PgType::array_of(Scalar::Int2), 0)
+                    }
+                    Some(t) if t.scalar == Scalar::OidVector => (PgType::array_of(Scalar::Oid), 0),
+                    _ => return Err(PgError::unsupported(format!("field access {e}"))),
                 };
                 if access_chain.len() != 1 {
                     return Err(PgError::unsupported("multi-dimensional subscripts"));
@@ -529,7 +535,10 @@ impl Tr<'_> {
                         let i = self.expr(index, sc)?;
                         let i = self.coerce(i, PgType::INT4, -1)?;
                         Ok(Ex::new(
-                            format!("json_extract({}, '$[' || (({i}) - 1) || ']')", base.sql),
+                            format!(
+                                "json_extract({}, '$[' || (({i}) - {first}) || ']')",
+                                base.sql
+                            ),
                             t.element(),
                         ))
                     }
@@ -728,6 +737,19 @@ impl Tr<'_> {
                 if t.scalar == Scalar::Regclass && !t.array {
                     return self.regclass_literal(s);
                 }
+                if t.scalar == Scalar::Regtype && !t.array {
+                    return self.regtype_literal(s);
+                }
+                if t.scalar == Scalar::Regproc && !t.array {
+                    return crate::sql::pg_catalog::regproc_oid(s)
+                        .map(|o| o.to_string())
+                        .ok_or_else(|| {
+                            PgError::new(
+                                code::UNDEFINED_FUNCTION,
+                                format!("function \"{s}\" does not exist"),
+                            )
+                        });
+                }
                 values::from_text(t, s, &self.env.zone)?
             }
         };
@@ -756,6 +778,48 @@ impl Tr<'_> {
         Err(PgError::new(
             code::UNDEFINED_TABLE,
             format!("relation \"{name}\" does not exist"),
+        ))
+    }
+
+    /// `'integer'::regtype`: a type name resolved to its OID at translation time.
+    fn regtype_literal(&self, s: &str) -> PgResult<String> {
+        if let Ok(oid) = s.trim().parse::<u32>() {
+            return Ok(oid.to_string());
+        }
+        let base: String = {
+            let mut depth = 0;
+            s.chars()
+                .filter(|c| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => {
+                            depth -= 1;
+                            return false;
+                        }
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .collect()
+        };
+        let base = base.trim();
+        if let Some(d) = types::type_by_name(base) {
+            return Ok(d.ty.oid().to_string());
+        }
+        let name = base.trim_start_matches("pg_catalog.").trim_matches('"');
+        if let Some((o, _)) = crate::sql::pg_catalog::static_type_names()
+            .iter()
+            .find(|(_, n)| n == name)
+        {
+            return Ok(o.to_string());
+        }
+        let name = name.trim_start_matches("public.");
+        if let Some(t) = self.cat.table(name) {
+            return Ok(t.row_type_oid.to_string());
+        }
+        Err(PgError::new(
+            code::UNDEFINED_OBJECT,
+            format!("type \"{}\" does not exist", s.trim()),
         ))
     }
 
@@ -861,6 +925,18 @@ impl Tr<'_> {
             {
                 return Ok(x.sql);
             }
+        }
+        // int2vector / oidvector are stored as the JSON array of their elements.
+        let vector_of = |v: PgType, a: PgType| {
+            !v.array
+                && a.array
+                && matches!(
+                    (v.scalar, a.scalar),
+                    (Scalar::Int2Vector, Scalar::Int2) | (Scalar::OidVector, Scalar::Oid)
+                )
+        };
+        if typmod < 0 && (vector_of(from, t) || vector_of(t, from)) {
+            return Ok(x.sql);
         }
         Ok(format!(
             "pg_cast({}, {}, {}, {typmod})",
@@ -1629,6 +1705,11 @@ impl Tr<'_> {
         }
         // `x op ANY (array value)`: an array column, parameter or expression.
         let r = self.expr(right, sc)?;
+        // An untyped left side takes the element type of a typed array (`'d' = ANY(stxkind)`).
+        let l = match (l.ty, r.known()) {
+            (Ty::Unknown | Ty::Param(_), Some(t)) if t.array => self.settle_as(l, t.element())?,
+            _ => l,
+        };
         let l = self.settle(l)?;
         let lt = l.known().unwrap_or(PgType::TEXT);
         let at = PgType::array_of(lt.scalar);

@@ -117,6 +117,12 @@ impl Tr<'_> {
             }
             _ => return Err(PgError::unsupported(format!("the function {}", f.name))),
         };
+        if name == "array"
+            && parts.len() == 1
+            && let FunctionArguments::Subquery(q) = &f.args
+        {
+            return self.array_subquery(q, sc);
+        }
         if f.filter.is_some() && f.over.is_some() {
             return Err(PgError::unsupported("FILTER with OVER"));
         }
@@ -1108,6 +1114,28 @@ impl Tr<'_> {
                 }
             }
         })
+    }
+
+    /// `ARRAY(SELECT x …)`: the subquery's values as an array, in the subquery's order.
+    fn array_subquery(&mut self, q: &sqlparser::ast::Query, sc: &Scope) -> PgResult<Ex> {
+        let out = self.subquery(q, sc)?;
+        if out.cols.len() != 1 {
+            return Err(PgError::syntax("subquery must return only one column"));
+        }
+        let t = out.cols[0].ty;
+        if t.array {
+            return Err(PgError::unsupported("ARRAY(subquery) of arrays"));
+        }
+        let a = self.alias("arr");
+        Ok(Ex::new(
+            format!(
+                "(SELECT json_group_array({a}.{}) FROM ({}) AS {a})",
+                super::quote(&out.cols[0].name),
+                out.sql
+            ),
+            PgType::array_of(t.scalar),
+        )
+        .named("array"))
     }
 
     fn array_arg_type(&self, xs: &[Ex]) -> PgType {

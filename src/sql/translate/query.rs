@@ -1464,10 +1464,22 @@ impl Tr<'_> {
                 )
             }
             other => {
-                return Err(PgError::new(
-                    code::UNDEFINED_FUNCTION,
-                    format!("function {other}() does not exist or is not a set-returning function"),
-                ));
+                let default_col = if alias.is_some() {
+                    a.clone()
+                } else {
+                    other.to_string()
+                };
+                match self.catalog_table_function(other, xs, &names, &default_col, ordinality)? {
+                    Some(r) => r,
+                    None => {
+                        return Err(PgError::new(
+                            code::UNDEFINED_FUNCTION,
+                            format!(
+                                "function {other}() does not exist or is not a set-returning function"
+                            ),
+                        ));
+                    }
+                }
             }
         };
         let rel = Rel {
