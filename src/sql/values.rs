@@ -249,9 +249,11 @@ pub fn from_text(ty: PgType, input: &str, zone: &Zone) -> PgResult<Value> {
         s @ (Scalar::Int2 | Scalar::Int4 | Scalar::Int8 | Scalar::Oid) => {
             Value::Integer(parse_int(s, input)?)
         }
-        Scalar::Regclass | Scalar::Regtype | Scalar::Regproc => {
-            Value::Integer(parse_int(Scalar::Oid, input)?)
-        }
+        Scalar::Regclass | Scalar::Regtype | Scalar::Regproc => match parse_int(Scalar::Oid, input)
+        {
+            Ok(o) => Value::Integer(o),
+            Err(e) => reg_from_name(ty.scalar, input).ok_or(e)?,
+        },
         Scalar::Float4 => {
             let v = parse_float(input, "real")?;
             let f = v as f32;
@@ -547,6 +549,20 @@ pub fn to_text(ty: PgType, v: ValueRef, style: &OutputStyle) -> PgResult<Option<
         _ => as_str(v),
     };
     Ok(Some(s))
+}
+
+/// A `regclass` / `regtype` / `regproc` given by name. Types and functions resolve here;
+/// a relation name is kept as text for `pg_regclass()` to resolve against the catalog.
+fn reg_from_name(scalar: Scalar, input: &str) -> Option<Value> {
+    let oid = match scalar {
+        Scalar::Regtype => crate::sql::types::type_by_name(input).map(|d| d.ty.oid()),
+        Scalar::Regproc => crate::sql::pg_catalog::regproc_oid(input),
+        _ => match crate::sql::pg_catalog::system_relation_oid(input.trim()) {
+            Some(o) => Some(o),
+            None => return Some(Value::Text(input.trim().to_string())),
+        },
+    };
+    oid.map(|o| Value::Integer(o as i64))
 }
 
 /// int2vector / oidvector are stored like arrays (a JSON array) and print space-separated.

@@ -373,7 +373,8 @@ impl Row {
             .cols
             .iter()
             .map(|(_, t)| {
-                if t.array {
+                // information_schema columns are nullable; pg_catalog's mostly are not.
+                if t.array || def.schema == Schema::InformationSchema {
                     return Value::Null;
                 }
                 match t.scalar {
@@ -849,7 +850,10 @@ fn column_rows(cat: &Catalog, t: &Table, c: &Column, out: &mut Out) {
             r.set("oid", oid)
                 .set("adrelid", t.oid)
                 .set("adnum", c.attnum)
-                .set("adbin", d.pg.as_str())
+                .set(
+                    "adbin",
+                    deparse::default_def(c).unwrap_or_else(|| d.pg.clone()),
+                )
         }));
         out.push(
             out.pg("pg_depend")
@@ -882,8 +886,8 @@ fn column_rows(cat: &Catalog, t: &Table, c: &Column, out: &mut Out) {
         let mut r = is_column(r, "public", &t.name, &c.name, c.ty, c.typmod, c.attnum)
             .set("is_nullable", if c.not_null { "NO" } else { "YES" })
             .set("is_updatable", if view { "NO" } else { "YES" });
-        if has_def && let Some(d) = &c.default {
-            r = r.set("column_default", d.pg.as_str());
+        if has_def {
+            r = r.set("column_default", deparse::default_def(c));
         }
         if let Some(id) = c.identity {
             r = r.set("is_identity", "YES").set(
@@ -1021,7 +1025,12 @@ fn constraint_rows(cat: &Catalog, t: &Table, con: &crate::sql::catalog::Constrai
                 r.set("constraint_catalog", "postgres")
                     .set("constraint_schema", "public")
                     .set("constraint_name", con.name.as_str())
-                    .set("check_clause", deparse::constraint_def(t, con, true))
+                    .set(
+                        "check_clause",
+                        deparse::constraint_def(t, con, false)
+                            .trim_start_matches("CHECK ")
+                            .to_string(),
+                    )
             }));
             for c in &con.columns {
                 out.push(out.is("constraint_column_usage").map(|r| {
@@ -1294,7 +1303,13 @@ fn sequence_rows(cat: &Catalog, s: &Sequence, out: &mut Out) {
         Scalar::Int4 => 32,
         _ => 64,
     };
-    out.push(out.is("sequences").map(|r| {
+    // Identity sequences are internal to their column: information_schema does not list them.
+    let identity = s.owned_by.as_ref().is_some_and(|(tb, col)| {
+        cat.table(tb)
+            .and_then(|t| t.column(col))
+            .is_some_and(|c| c.identity.is_some())
+    });
+    out.push(out.is("sequences").filter(|_| !identity).map(|r| {
         r.set("sequence_catalog", "postgres")
             .set("sequence_schema", "public")
             .set("sequence_name", s.name.as_str())

@@ -207,6 +207,33 @@ pub fn constraint_def(t: &Table, con: &crate::sql::catalog::Constraint, pretty: 
     }
 }
 
+/// A column default as `pg_get_expr(adbin, …)` prints it: PostgreSQL shows a string literal
+/// with a cast to the column's type and a negative number with a cast to its own type.
+pub fn default_def(c: &crate::sql::catalog::Column) -> Option<String> {
+    let d = c.default.as_ref()?;
+    let e = d.pg.trim();
+    let quoted = e.len() >= 2
+        && e.starts_with('\'')
+        && e.ends_with('\'')
+        && !e[1..e.len() - 1].replace("''", "").contains('\'');
+    let negative = e.starts_with('-') && e[1..].trim().parse::<f64>().is_ok();
+    if quoted {
+        Some(format!("{e}::{}", c.ty.format(-1)))
+    } else if negative {
+        // The constant keeps its own type; the cast to the column's type is implicit.
+        let ty = if e.parse::<i32>().is_ok() {
+            "integer"
+        } else if e.parse::<i64>().is_ok() {
+            "bigint"
+        } else {
+            "numeric"
+        };
+        Some(format!("'{e}'::{ty}"))
+    } else {
+        Some(e.to_string())
+    }
+}
+
 /// One key of an index as stored in its definition: the expression or column, and what follows
 /// it (operator class, DESC).
 #[derive(Debug, Clone, PartialEq)]

@@ -50,7 +50,7 @@ impl Tr<'_> {
             None => "0".into(),
         };
         format!(
-            "(SELECT d.def FROM {AUX_TABLE} AS d WHERE d.oid = {oid} AND d.sub = {sub} AND d.kind = {kind})"
+            "(SELECT __pgc_d.def FROM {AUX_TABLE} AS __pgc_d WHERE __pgc_d.oid = {oid} AND __pgc_d.sub = {sub} AND __pgc_d.kind = {kind})"
         )
     }
 
@@ -68,7 +68,7 @@ impl Tr<'_> {
                 Ex::new(
                     format!(
                         "CASE WHEN ({o}) IS NULL THEN NULL ELSE COALESCE(pg_format_type({o}, {m}), \
-                         (SELECT t.typname FROM {} AS t WHERE t.oid = {o}), '???') END",
+                         (SELECT __pgc_t.typname FROM {} AS __pgc_t WHERE __pgc_t.oid = {o}), '???') END",
                         pgc("pg_type")
                     ),
                     PgType::TEXT,
@@ -79,7 +79,7 @@ impl Tr<'_> {
                 let o = self.oid_arg(next(&mut it)?)?;
                 Ex::new(
                     format!(
-                        "(SELECT c.relnamespace IN (11, 2200) FROM {} AS c WHERE c.oid = {o})",
+                        "(SELECT __pgc_c.relnamespace IN (11, 2200) FROM {} AS __pgc_c WHERE __pgc_c.oid = {o})",
                         pgc("pg_class")
                     ),
                     PgType::BOOL,
@@ -90,7 +90,7 @@ impl Tr<'_> {
                 let o = self.oid_arg(next(&mut it)?)?;
                 Ex::new(
                     format!(
-                        "(SELECT t.typnamespace IN (11, 2200) FROM {} AS t WHERE t.oid = {o})",
+                        "(SELECT __pgc_t.typnamespace IN (11, 2200) FROM {} AS __pgc_t WHERE __pgc_t.oid = {o})",
                         pgc("pg_type")
                     ),
                     PgType::BOOL,
@@ -165,8 +165,8 @@ impl Tr<'_> {
                 let c = self.text_arg(next(&mut it)?)?;
                 Ex::new(
                     format!(
-                        "(SELECT d.def FROM {AUX_TABLE} AS d WHERE d.kind = 2 AND d.oid = pg_to_regclass({t}) \
-                         AND d.sub = (SELECT a.attnum FROM {} AS a WHERE a.attrelid = d.oid AND a.attname = {c}))",
+                        "(SELECT __pgc_d.def FROM {AUX_TABLE} AS __pgc_d WHERE __pgc_d.kind = 2 AND __pgc_d.oid = pg_to_regclass({t}) \
+                         AND __pgc_d.sub = (SELECT __pgc_a.attnum FROM {} AS __pgc_a WHERE __pgc_a.attrelid = __pgc_d.oid AND __pgc_a.attname = {c}))",
                         pgc("pg_attribute")
                     ),
                     PgType::TEXT,
@@ -196,18 +196,18 @@ impl Tr<'_> {
                             None => {
                                 let s = self.text_arg(c)?;
                                 format!(
-                                    "(SELECT c.oid FROM {} AS c WHERE c.relname = {s} AND c.relnamespace = 11)",
+                                    "(SELECT __pgc_c.oid FROM {} AS __pgc_c WHERE __pgc_c.relname = {s} AND __pgc_c.relnamespace = 11)",
                                     pgc("pg_class")
                                 )
                             }
                         };
-                        format!(" AND d.classoid = {cond}")
+                        format!(" AND __pgc_d.classoid = {cond}")
                     }
                     None => String::new(),
                 };
                 Ex::new(
                     format!(
-                        "(SELECT d.description FROM {} AS d WHERE d.objoid = {o}{class} AND d.objsubid = 0 LIMIT 1)",
+                        "(SELECT __pgc_d.description FROM {} AS __pgc_d WHERE __pgc_d.objoid = {o}{class} AND __pgc_d.objsubid = 0 LIMIT 1)",
                         pgc("pg_description")
                     ),
                     PgType::TEXT,
@@ -219,7 +219,7 @@ impl Tr<'_> {
                 let a = self.coerce(next(&mut it)?, PgType::INT4, -1)?;
                 Ex::new(
                     format!(
-                        "(SELECT d.description FROM {} AS d WHERE d.objoid = {o} AND d.classoid = 1259 AND d.objsubid = {a})",
+                        "(SELECT __pgc_d.description FROM {} AS __pgc_d WHERE __pgc_d.objoid = {o} AND __pgc_d.classoid = 1259 AND __pgc_d.objsubid = {a})",
                         pgc("pg_description")
                     ),
                     PgType::TEXT,
@@ -231,7 +231,7 @@ impl Tr<'_> {
                 self.text_arg(next(&mut it)?)?;
                 Ex::new(
                     format!(
-                        "(SELECT d.description FROM {} AS d WHERE d.objoid = {o} LIMIT 1)",
+                        "(SELECT __pgc_d.description FROM {} AS __pgc_d WHERE __pgc_d.objoid = {o} LIMIT 1)",
                         pgc("pg_shdescription")
                     ),
                     PgType::TEXT,
@@ -257,7 +257,7 @@ impl Tr<'_> {
                 let t = self.text_arg(next(&mut it)?)?;
                 Ex::new(
                     format!(
-                        "(SELECT n.oid FROM {} AS n WHERE n.nspname = {t})",
+                        "(SELECT __pgc_n.oid FROM {} AS __pgc_n WHERE __pgc_n.nspname = {t})",
                         pgc("pg_namespace")
                     ),
                     PgType::OID,
@@ -312,8 +312,8 @@ impl Tr<'_> {
                 self.ignore_args(it)?;
                 Ex::new(
                     format!(
-                        "(SELECT COALESCE(SUM(s.pgsize), 0) FROM dbstat AS s WHERE s.name = \
-                         (SELECT c.relname FROM {} AS c WHERE c.oid = {o} AND c.oid >= 16384))",
+                        "(SELECT COALESCE(SUM(__pgc_s.pgsize), 0) FROM dbstat AS __pgc_s WHERE __pgc_s.name = \
+                         (SELECT __pgc_c.relname FROM {} AS __pgc_c WHERE __pgc_c.oid = {o} AND __pgc_c.oid >= 16384))",
                         pgc("pg_class")
                     ),
                     PgType::INT8,
@@ -324,7 +324,7 @@ impl Tr<'_> {
                 let o = self.regclass_arg(next(&mut it)?)?;
                 let own = if name == "pg_total_relation_size" {
                     format!(
-                        "SELECT c.relname FROM {} AS c WHERE c.oid = {o} AND c.oid >= 16384 UNION ALL ",
+                        "SELECT __pgc_c.relname FROM {} AS __pgc_c WHERE __pgc_c.oid = {o} AND __pgc_c.oid >= 16384 UNION ALL ",
                         pgc("pg_class")
                     )
                 } else {
@@ -332,8 +332,8 @@ impl Tr<'_> {
                 };
                 Ex::new(
                     format!(
-                        "(SELECT COALESCE(SUM(s.pgsize), 0) FROM dbstat AS s WHERE s.name IN \
-                         ({own}SELECT c.relname FROM {} AS i JOIN {} AS c ON c.oid = i.indexrelid WHERE i.indrelid = {o}))",
+                        "(SELECT COALESCE(SUM(__pgc_s.pgsize), 0) FROM dbstat AS __pgc_s WHERE __pgc_s.name IN \
+                         ({own}SELECT __pgc_c2.relname FROM {} AS __pgc_i JOIN {} AS __pgc_c2 ON __pgc_c2.oid = __pgc_i.indexrelid WHERE __pgc_i.indrelid = {o}))",
                         pgc("pg_index"),
                         pgc("pg_class")
                     ),
@@ -343,7 +343,7 @@ impl Tr<'_> {
             ("pg_database_size", 1) => {
                 self.ignore_args(it)?;
                 Ex::new(
-                    "(SELECT p.page_count * s.page_size FROM pragma_page_count() AS p, pragma_page_size() AS s)",
+                    "(SELECT __pgc_p.page_count * __pgc_s.page_size FROM pragma_page_count() AS __pgc_p, pragma_page_size() AS __pgc_s)",
                     PgType::INT8,
                 )
             }
@@ -361,7 +361,7 @@ impl Tr<'_> {
                 let o = self.regclass_arg(next(&mut it)?)?;
                 Ex::new(
                     format!(
-                        "(SELECT CASE WHEN s.is_called THEN s.last_value END FROM main.\"__bedrock_sequence_state\" AS s WHERE s.oid = {o})"
+                        "(SELECT CASE WHEN __pgc_s.is_called THEN __pgc_s.last_value END FROM main.\"__bedrock_sequence_state\" AS __pgc_s WHERE __pgc_s.oid = {o})"
                     ),
                     PgType::INT8,
                 )

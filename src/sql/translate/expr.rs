@@ -833,6 +833,11 @@ impl Tr<'_> {
             },
             Ty::Param(i) => {
                 self.set_param(i, t, typmod);
+                // A regclass parameter may arrive as a relation name: resolve it when run.
+                if t == PgType::REGCLASS {
+                    self.reads_catalog = true;
+                    return Ok(format!("pg_regclass({})", x.sql));
+                }
                 Ok(x.sql)
             }
             Ty::Known(from) => {
