@@ -404,10 +404,13 @@ impl Row {
     }
 }
 
+/// The rows of one relation.
+type RelRows = (&'static RelDef, Vec<Vec<Value>>);
+
 /// Rows collected per relation, inserted in one pass.
 #[derive(Default)]
 pub(crate) struct Out {
-    rows: BTreeMap<(Schema, &'static str), (&'static RelDef, Vec<Vec<Value>>)>,
+    rows: BTreeMap<(Schema, &'static str), RelRows>,
     aux: Vec<(i64, i64, i64, String)>,
 }
 
