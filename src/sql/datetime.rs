@@ -185,59 +185,269 @@ fn parse_date_part(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, d)
 }
 
-/// Split `YYYY-MM-DD[ T]HH:MM:SS.ffffff[Z|±HH[:MM]| zone]` into pieces.
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+/// A month name (full or abbreviated, as PostgreSQL accepts them) to 1..=12.
+fn month_of(word: &str) -> Option<u32> {
+    if word.len() < 3 {
+        return None;
+    }
+    let full = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    MONTHS
+        .iter()
+        .zip(full)
+        .position(|(abbr, full)| word == *abbr || word == full || (word == "sept" && *abbr == "sep"))
+        .map(|i| i as u32 + 1)
+}
+
+fn is_day_name(word: &str) -> bool {
+    let full = [
+        "sunday",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+    ];
+    DAYS.contains(&word) || full.contains(&word) || ["tues", "wednes", "thur", "thurs"].contains(&word)
+}
+
+/// A two-digit year as PostgreSQL reads it (70..99 → 19xx, 00..69 → 20xx).
+fn full_year(digits: &str, y: i32) -> i32 {
+    if digits.len() == 2 {
+        if y < 70 { 2000 + y } else { 1900 + y }
+    } else {
+        y
+    }
+}
+
+/// Pieces of a date being assembled from fields.
+#[derive(Default)]
+struct DateFields {
+    year: Option<(i32, usize)>,
+    month: Option<u32>,
+    day: Option<u32>,
+    /// Bare numbers not yet placed (next to a month name).
+    loose: Vec<(String, i64)>,
+}
+
+/// Split PostgreSQL date/time input (ISO, `Month D, YYYY`, `D Mon YYYY`, `MM/DD/YYYY`,
+/// `YYYYMMDD`, `HH:MM[:SS[.f]] [AM|PM]`, `T` separators, offsets and zone names) into pieces.
 fn parse_parts(input: &str, ty: &str) -> PgResult<Parsed> {
-    let s = input.trim();
-    let mut rest = s;
     let mut out = Parsed {
         date: None,
         time: None,
         offset: None,
         zone: None,
     };
-    // Date first, if the string starts with digits followed by '-'.
-    if rest.len() >= 10 && rest.as_bytes()[4] == b'-' || rest.find('-').is_some_and(|i| i > 4) {
-        let end = rest.find([' ', 'T', 't']).unwrap_or(rest.len());
-        let d = parse_date_part(&rest[..end]).ok_or_else(|| {
-            if rest[..end].split('-').count() == 3 {
-                out_of_range(ty, input)
-            } else {
-                bad(ty, input)
-            }
-        })?;
-        out.date = Some(d);
-        rest = rest[end..].trim_start_matches([' ', 'T', 't']);
-    }
-    if rest.is_empty() {
-        return Ok(out);
-    }
-    // Time, up to the zone.
-    let tz_start = rest
-        .char_indices()
-        .skip(1)
-        .find(|(_, c)| *c == '+' || *c == '-' || *c == ' ' || c.is_ascii_alphabetic())
-        .map(|(i, _)| i)
-        .unwrap_or(rest.len());
-    let (time_s, zone_s) = rest.split_at(tz_start);
-    if time_s.contains(':') {
-        out.time = Some(parse_time_part(time_s).ok_or_else(|| out_of_range(ty, input))?);
-    } else if !time_s.is_empty() {
-        return Err(bad(ty, input));
-    }
-    let zone_s = zone_s.trim();
-    if !zone_s.is_empty() {
-        if zone_s.eq_ignore_ascii_case("z") || zone_s.eq_ignore_ascii_case("utc") {
-            out.offset = FixedOffset::east_opt(0);
-        } else if let Some(o) = parse_offset(zone_s) {
-            out.offset = Some(o);
-        } else if let Some(z) = Zone::parse(zone_s) {
-            out.zone = Some(z);
+    let bad_input = || bad(ty, input);
+    let range = || out_of_range(ty, input);
+    // ISO 8601 `dateTtime`: a T between digits separates the fields.
+    let mut norm = String::with_capacity(input.len());
+    let chars: Vec<char> = input.trim().chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        let between_digits = i > 0
+            && chars[i - 1].is_ascii_digit()
+            && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+        if (*c == 'T' || *c == 't') && between_digits {
+            norm.push(' ');
+        } else if *c == ',' {
+            norm.push(' ');
         } else {
-            return Err(PgError::new(
-                code::INVALID_PARAMETER_VALUE,
-                format!("time zone \"{zone_s}\" not recognized"),
-            ));
+            norm.push(*c);
         }
+    }
+    // A time token may carry its offset: `13:45:10+02`, `19:05:00-08:00`, `10:00Z`.
+    let mut tokens: Vec<String> = Vec::new();
+    for tok in norm.split_whitespace() {
+        if tok.contains(':') && !tok.starts_with(['+', '-']) {
+            if let Some(i) = tok.char_indices().skip(1).find(|(_, c)| *c == '+' || *c == '-').map(|(i, _)| i) {
+                tokens.push(tok[..i].to_string());
+                tokens.push(tok[i..].to_string());
+                continue;
+            }
+            if let Some(t) = tok.strip_suffix(['z', 'Z']) {
+                tokens.push(t.to_string());
+                tokens.push("z".to_string());
+                continue;
+            }
+        }
+        tokens.push(tok.to_string());
+    }
+    if tokens.is_empty() {
+        return Err(bad_input());
+    }
+    let mut d = DateFields::default();
+    let mut have_date_token = false;
+    let mut pm: Option<bool> = None;
+    let mut bc = false;
+    let mut i = 0;
+    while i < tokens.len() {
+        let tok = tokens[i].as_str();
+        let lower = tok.to_ascii_lowercase();
+        i += 1;
+        // Time of day.
+        if tok.contains(':') && tok.as_bytes()[0].is_ascii_digit() {
+            if out.time.is_some() {
+                return Err(bad_input());
+            }
+            out.time = Some(parse_time_part(tok).ok_or_else(range)?);
+            continue;
+        }
+        // A numeric offset after a date or time.
+        if tok.starts_with(['+', '-']) && tok.len() > 1 && (out.time.is_some() || have_date_token)
+        {
+            out.offset = Some(parse_offset(tok).ok_or_else(bad_input)?);
+            continue;
+        }
+        // Dates with separators: 2024-02-29, 02/29/2024, 2024.02.29, 05-Jan-2023.
+        if let Some(sep) = ['-', '/', '.'].into_iter().find(|c| tok.contains(*c))
+            && tok.as_bytes()[0].is_ascii_alphanumeric()
+        {
+            let parts: Vec<&str> = tok.split(sep).collect();
+            if parts.len() != 3 || have_date_token {
+                return Err(bad_input());
+            }
+            have_date_token = true;
+            let month_at = parts
+                .iter()
+                .position(|p| month_of(&p.to_ascii_lowercase()).is_some());
+            let num = |p: &str| -> PgResult<i64> {
+                if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 9 {
+                    return Err(bad_input());
+                }
+                p.parse::<i64>().map_err(|_| bad_input())
+            };
+            match month_at {
+                Some(m) => {
+                    d.month = month_of(&parts[m].to_ascii_lowercase());
+                    let others: Vec<&str> = parts
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, _)| *k != m)
+                        .map(|(_, p)| *p)
+                        .collect();
+                    let (yi, di) = if others[0].len() >= 3 { (0, 1) } else { (1, 0) };
+                    let y = num(others[yi])?;
+                    d.year = Some((full_year(others[yi], y as i32), others[yi].len()));
+                    d.day = Some(num(others[di])? as u32);
+                }
+                None => {
+                    let v: Vec<i64> = parts.iter().map(|p| num(p)).collect::<PgResult<_>>()?;
+                    if parts[0].len() >= 3 {
+                        // Y-M-D
+                        d.year = Some((v[0] as i32, parts[0].len()));
+                        d.month = Some(v[1] as u32);
+                        d.day = Some(v[2] as u32);
+                    } else {
+                        // M-D-Y (DateStyle MDY)
+                        d.month = Some(v[0] as u32);
+                        d.day = Some(v[1] as u32);
+                        d.year = Some((full_year(parts[2], v[2] as i32), parts[2].len()));
+                    }
+                }
+            }
+            continue;
+        }
+        // Pure digits: YYYYMMDD, or a day/year next to a month name.
+        if tok.bytes().all(|b| b.is_ascii_digit()) {
+            if tok.len() == 8 && !have_date_token && d.month.is_none() {
+                have_date_token = true;
+                d.year = Some((tok[..4].parse().map_err(|_| bad_input())?, 4));
+                d.month = Some(tok[4..6].parse().map_err(|_| bad_input())?);
+                d.day = Some(tok[6..].parse().map_err(|_| bad_input())?);
+                continue;
+            }
+            let v: i64 = tok.parse().map_err(|_| bad_input())?;
+            d.loose.push((tok.to_string(), v));
+            continue;
+        }
+        if let Some(m) = month_of(&lower) {
+            if d.month.is_some() {
+                return Err(bad_input());
+            }
+            d.month = Some(m);
+            continue;
+        }
+        match lower.as_str() {
+            "am" | "a.m." => pm = Some(false),
+            "pm" | "p.m." => pm = Some(true),
+            "bc" => bc = true,
+            "ad" => {}
+            "z" | "zulu" | "utc" | "gmt" | "ut" => out.offset = FixedOffset::east_opt(0),
+            w if is_day_name(w) => {}
+            _ => {
+                if out.time.is_none() && !have_date_token && d.month.is_none() {
+                    return Err(bad_input());
+                }
+                match Zone::parse(tok) {
+                    Some(z) => out.zone = Some(z),
+                    None => {
+                        return Err(PgError::new(
+                            code::INVALID_PARAMETER_VALUE,
+                            format!("time zone \"{tok}\" not recognized"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    // Place loose numbers: with a month name, the 3+ digit (or > 31) one is the year.
+    if !d.loose.is_empty() {
+        if d.month.is_none() || have_date_token || d.loose.len() > 2 {
+            return Err(bad_input());
+        }
+        for (digits, v) in std::mem::take(&mut d.loose) {
+            let yearish = digits.len() >= 3 || v > 31;
+            if yearish && d.year.is_none() {
+                d.year = Some((v as i32, digits.len()));
+            } else if d.day.is_none() {
+                d.day = Some(v as u32);
+            } else if d.year.is_none() {
+                d.year = Some((full_year(&digits, v as i32), digits.len()));
+            } else {
+                return Err(bad_input());
+            }
+        }
+    }
+    match (d.year, d.month, d.day) {
+        (Some((y, _)), Some(m), Some(day)) => {
+            let y = if bc { 1 - y } else { y };
+            out.date = Some(NaiveDate::from_ymd_opt(y, m, day).ok_or_else(range)?);
+        }
+        (None, None, None) => {}
+        _ => return Err(bad_input()),
+    }
+    if let Some(p) = pm {
+        let t = out.time.ok_or_else(bad_input)?;
+        let h = t.hour();
+        if h == 0 || h > 12 {
+            return Err(range());
+        }
+        let h24 = match (p, h) {
+            (false, 12) => 0,
+            (false, h) => h,
+            (true, 12) => 12,
+            (true, h) => h + 12,
+        };
+        out.time = t.with_hour(h24);
     }
     Ok(out)
 }
@@ -414,40 +624,39 @@ impl Interval {
     /// PostgreSQL's `postgres` IntervalStyle: `1 year 2 mons 3 days 04:05:06.5`.
     pub fn format_postgres(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
-        let years = self.months / 12;
-        let mons = self.months % 12;
-        let plural = |n: i64, unit: &str, units: &str| {
-            if n == 1 {
-                format!("{n} {unit}")
-            } else {
-                format!("{n} {units}")
+        // PostgreSQL prefixes a positive field with '+' when the field before it was negative.
+        let mut is_before = false;
+        for (n, unit) in [
+            (self.months as i64 / 12, "year"),
+            (self.months as i64 % 12, "mon"),
+            (self.days as i64, "day"),
+        ] {
+            if n == 0 {
+                continue;
             }
-        };
-        if years != 0 {
-            parts.push(plural(years as i64, "year", "years"));
-        }
-        if mons != 0 {
-            parts.push(plural(mons as i64, "mon", "mons"));
-        }
-        if self.days != 0 {
-            parts.push(plural(self.days as i64, "day", "days"));
+            let plus = if is_before && n > 0 { "+" } else { "" };
+            let s = if n == 1 { "" } else { "s" };
+            parts.push(format!("{plus}{n} {unit}{s}"));
+            is_before = n < 0;
         }
         if self.micros != 0 || parts.is_empty() {
             let neg = self.micros < 0;
             let a = self.micros.unsigned_abs();
             let secs = a / 1_000_000;
+            let sign = if neg {
+                "-"
+            } else if is_before {
+                "+"
+            } else {
+                ""
+            };
             let mut t = format!(
-                "{}{:02}:{:02}:{:02}",
-                if neg { "-" } else { "" },
+                "{sign}{:02}:{:02}:{:02}",
                 secs / 3600,
                 (secs / 60) % 60,
                 secs % 60
             );
             push_micros(&mut t, (a % 1_000_000) as u32);
-            // PostgreSQL adds a '+' before a positive time when a preceding field was negative.
-            if !neg && (self.days < 0 || self.months < 0) && !parts.is_empty() {
-                t.insert(0, '+');
-            }
             parts.push(t);
         }
         parts.join(" ")

@@ -130,17 +130,23 @@ pub fn parse_uuid(input: &str) -> PgResult<String> {
 
 pub fn parse_bytea(input: &str) -> PgResult<Vec<u8>> {
     if let Some(hex) = input.strip_prefix("\\x") {
-        let digits: Vec<u8> = hex.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        if !digits.len().is_multiple_of(2) {
-            return Err(invalid("bytea", input));
+        // PostgreSQL reports hex errors as invalid_parameter_value (22023).
+        let bad = |msg: String| PgError::new(code::INVALID_PARAMETER_VALUE, msg);
+        let mut out = Vec::with_capacity(hex.len() / 2);
+        let mut chars = hex.chars().filter(|c| !c.is_ascii_whitespace());
+        while let Some(hi) = chars.next() {
+            let h = hi
+                .to_digit(16)
+                .ok_or_else(|| bad(format!("invalid hexadecimal digit: \"{hi}\"")))?;
+            let lo = chars
+                .next()
+                .ok_or_else(|| bad("invalid hexadecimal data: odd number of digits".into()))?;
+            let l = lo
+                .to_digit(16)
+                .ok_or_else(|| bad(format!("invalid hexadecimal digit: \"{lo}\"")))?;
+            out.push((h * 16 + l) as u8);
         }
-        return digits
-            .chunks(2)
-            .map(|c| {
-                let s = std::str::from_utf8(c).map_err(|_| invalid("bytea", input))?;
-                u8::from_str_radix(s, 16).map_err(|_| invalid("bytea", input))
-            })
-            .collect();
+        return Ok(out);
     }
     // Escape format: backslash-octal and doubled backslashes.
     let b = input.as_bytes();
@@ -1083,12 +1089,32 @@ pub fn cast_value(
             {
                 Value::Real(t.parse::<f64>().map_err(|_| invalid("numeric", t))?)
             }
+            (false, Scalar::Text | Scalar::Varchar | Scalar::Bpchar | Scalar::Name, _)
+                if from.is_some_and(|f| f == PgType::BOOL) =>
+            {
+                // boolean's cast to text spells the words out (its output function does not).
+                let b = matches!(v, Value::Integer(i) if i != 0);
+                Value::Text(if b { "true" } else { "false" }.into())
+            }
+            (false, Scalar::Text | Scalar::Varchar | Scalar::Name, Value::Text(t))
+                if from.is_some_and(|f| f == PgType::BPCHAR) =>
+            {
+                Value::Text(t.trim_end_matches(' ').to_string())
+            }
             (false, Scalar::Text | Scalar::Varchar | Scalar::Bpchar | Scalar::Name, _) => {
                 let text = match from {
                     Some(f) => to_text(f, ValueRef::from(&v), style)?.unwrap_or_default(),
                     None => raw_text(ValueRef::from(&v)),
                 };
                 Value::Text(text)
+            }
+            // Arrays are stored as JSON: go through the text form element by element.
+            (true, _, Value::Text(_)) if from.is_some_and(|f| f.array) => {
+                let text = match from {
+                    Some(f) => to_text(f, ValueRef::from(&v), style)?.unwrap_or_default(),
+                    None => raw_text(ValueRef::from(&v)),
+                };
+                from_text(to, &text, &style.zone)?
             }
             (_, _, Value::Text(t)) => from_text(to, t, &style.zone)?,
             (_, _, Value::Blob(b)) if to.scalar == Scalar::Bytea && !to.array => {

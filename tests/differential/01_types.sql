@@ -85,7 +85,7 @@ CREATE TABLE t_bytea (id int PRIMARY KEY, b bytea);
 INSERT INTO t_bytea VALUES (1, '\x00ff10'), (2, 'abc'), (3, E'\\x41'), (4, NULL), (5, '');
 SELECT id, b, length(b) FROM t_bytea ORDER BY id;
 SELECT '\xdeadbeef'::bytea, 'a\\b'::bytea, '\x'::bytea = ''::bytea;
--- error: 22P02
+-- error: 22023
 SELECT '\xzz'::bytea;
 
 -- Dates, times, timestamps, intervals.

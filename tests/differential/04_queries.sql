@@ -40,6 +40,11 @@ SELECT name FROM emp WHERE salary = ANY (SELECT salary FROM emp WHERE dept_id = 
 SELECT name FROM emp WHERE salary > ALL (SELECT salary FROM emp WHERE dept_id = 2) ORDER BY id;
 -- error: 21000
 SELECT (SELECT id FROM emp) AS too_many;
+SELECT e.name, (SELECT m.name FROM emp m WHERE m.id = e.manager_id) AS boss FROM emp e ORDER BY e.id;
+SELECT name, (SELECT d.name FROM dept d WHERE d.id = e.dept_id ORDER BY d.id) FROM emp e ORDER BY id;
+SELECT (SELECT max(salary) FROM emp), (SELECT name FROM emp ORDER BY id LIMIT 1), (SELECT id FROM emp WHERE id = 99);
+-- error: 21000
+SELECT id FROM dept WHERE id = (SELECT dept_id FROM emp WHERE salary = 90);
 
 -- Grouping.
 SELECT dept_id, count(*), sum(salary), avg(salary), min(hired), max(name) FROM emp GROUP BY dept_id ORDER BY dept_id NULLS FIRST;

@@ -95,7 +95,7 @@ SELECT 'x'::int;
 -- error: 22P02
 INSERT INTO p VALUES ('1.5', 'q', 1);
 -- error: 22P02
-SELECT 'tru'::boolean;
+SELECT 'truth'::boolean;
 SELECT 'abc'::varchar(2)::char(1) = 'a', CAST('toolong' AS varchar(3)), 'x'::varchar(1);
 CREATE TABLE short (s varchar(3), c char(2));
 INSERT INTO short VALUES ('abc', 'ab');
@@ -117,7 +117,7 @@ SELECT 32767::int2 + 1::int2;
 -- error: 22003
 SELECT (-2147483648) * -1;
 -- error: 22003
-SELECT 10::numeric(3,1) * 100;
+SELECT (10::numeric * 100)::numeric(3,1);
 -- error: 22008
 SELECT '2024-13-01'::date;
 -- error: 22008

@@ -91,42 +91,62 @@ fn ty_label(t: &Ty) -> String {
 
 /// Output column name for an expression (PostgreSQL's FigureColname).
 pub fn figure_name(e: &Expr) -> Option<String> {
+    figure(e).map(|(n, _)| n)
+}
+
+/// The name of a cast's target type as FigureColname reports it (`int4`, `varchar`, …).
+fn cast_type_name(d: &DataType) -> Option<String> {
+    types::declared_type(d)
+        .ok()
+        .map(|d| d.ty.scalar.name().to_string())
+}
+
+/// FigureColname with its strength: 2 for a name taken from the expression itself (column,
+/// function, CASE …), 1 for a cast's type name, which an enclosing cast overrides.
+fn figure(e: &Expr) -> Option<(String, u8)> {
+    let strong = |s: &str| Some((s.to_string(), 2));
     match e {
-        Expr::Identifier(i) => Some(ident(i)),
-        Expr::CompoundIdentifier(v) => v.last().map(ident),
-        Expr::Function(f) => f.name.0.last().and_then(|p| p.as_ident()).map(ident),
+        Expr::Identifier(i) => Some((ident(i), 2)),
+        Expr::CompoundIdentifier(v) => v.last().map(|i| (ident(i), 2)),
+        Expr::Function(f) => f
+            .name
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .map(|i| (ident(i), 2)),
         Expr::Cast {
             expr, data_type, ..
-        } => figure_name(expr).or_else(|| {
-            types::declared_type(data_type)
-                .ok()
-                .map(|d| d.ty.scalar.name().to_string())
-        }),
-        Expr::Nested(inner) => figure_name(inner),
-        Expr::Case { .. } => Some("case".into()),
-        Expr::Exists { .. } => Some("exists".into()),
-        Expr::Array(_) => Some("array".into()),
-        Expr::Extract { .. } => Some("extract".into()),
-        Expr::Substring { .. } => Some("substring".into()),
-        Expr::Position { .. } => Some("position".into()),
-        Expr::Trim { .. } => Some("btrim".into()),
-        Expr::Ceil { .. } => Some("ceil".into()),
-        Expr::Floor { .. } => Some("floor".into()),
-        Expr::TypedString(t) => Some(
-            types::declared_type(&t.data_type)
-                .map(|d| d.ty.scalar.name().to_string())
-                .unwrap_or_else(|_| "?column?".into()),
-        ),
-        Expr::Interval(_) => Some("interval".into()),
+        } => match figure(expr) {
+            Some((n, 2)) => Some((n, 2)),
+            _ => cast_type_name(data_type).map(|n| (n, 1)),
+        },
+        Expr::Nested(inner) => figure(inner),
+        Expr::Collate { expr, .. } => figure(expr),
+        Expr::Case { .. } => strong("case"),
+        Expr::Exists { .. } => strong("exists"),
+        Expr::Array(_) => strong("array"),
+        Expr::Extract { .. } => strong("extract"),
+        Expr::Substring { .. } => strong("substring"),
+        Expr::Position { .. } => strong("position"),
+        Expr::Trim { .. } => strong("btrim"),
+        Expr::Ceil { .. } => strong("ceil"),
+        Expr::Floor { .. } => strong("floor"),
+        Expr::TypedString(t) => Some((
+            cast_type_name(&t.data_type).unwrap_or_else(|| "?column?".into()),
+            1,
+        )),
+        Expr::Interval(_) => Some(("interval".into(), 1)),
         Expr::Subquery(q) => match q.body.as_ref() {
             sqlparser::ast::SetExpr::Select(s) => match s.projection.first() {
-                Some(sqlparser::ast::SelectItem::ExprWithAlias { alias, .. }) => Some(ident(alias)),
-                Some(sqlparser::ast::SelectItem::UnnamedExpr(e)) => figure_name(e),
+                Some(sqlparser::ast::SelectItem::ExprWithAlias { alias, .. }) => {
+                    Some((ident(alias), 2))
+                }
+                Some(sqlparser::ast::SelectItem::UnnamedExpr(e)) => figure(e),
                 _ => None,
             },
             _ => None,
         },
-        Expr::AtTimeZone { .. } => Some("timezone".into()),
+        Expr::AtTimeZone { .. } => strong("timezone"),
         _ => None,
     }
 }
@@ -135,7 +155,12 @@ impl Tr<'_> {
     /// Translate an expression.
     pub fn expr(&mut self, e: &Expr, sc: &Scope) -> PgResult<Ex> {
         let mut ex = self.expr_inner(e, sc)?;
-        if ex.name.is_none() {
+        if matches!(e, Expr::Cast { .. } | Expr::TypedString(_)) {
+            // A cast names its column after the type unless the operand has a real name.
+            if let Some(n) = figure_name(e) {
+                ex.name = Some(n);
+            }
+        } else if ex.name.is_none() {
             ex.name = figure_name(e);
         }
         Ok(ex)
@@ -360,7 +385,20 @@ impl Tr<'_> {
                     return Err(PgError::syntax("subquery must return only one column"));
                 }
                 let c = &out.cols[0];
-                let mut x = Ex::new(format!("({})", out.sql), c.ty);
+                // SQLite would take the first row; PostgreSQL refuses a second one (21000).
+                let sql = if super::grouping::at_most_one_row(q) {
+                    format!("({})", out.sql)
+                } else {
+                    let a = self.alias("one");
+                    format!(
+                        "(SELECT CASE WHEN count(*) > 1 THEN pg_raise('21000', \
+                         'more than one row returned by a subquery used as an expression') \
+                         ELSE min({a}.{col}) END FROM (SELECT * FROM ({sub}) LIMIT 2) AS {a})",
+                        col = super::quote(&c.name),
+                        sub = out.sql
+                    )
+                };
+                let mut x = Ex::new(sql, c.ty);
                 x.typmod = c.typmod;
                 x.collate = c.collate;
                 x.name = Some(c.name.clone());
@@ -655,7 +693,7 @@ impl Tr<'_> {
                 lit: Some(Lit::Str(d.value.clone())),
                 ..Ex::new(sql_str(&d.value), PgType::TEXT)
             },
-            AstValue::Boolean(b) => Ex::new(if *b { "1" } else { "0" }, PgType::BOOL).named("bool"),
+            AstValue::Boolean(b) => Ex::new(if *b { "1" } else { "0" }, PgType::BOOL),
             AstValue::Null => Ex {
                 ty: Ty::Unknown,
                 lit: Some(Lit::Null),
@@ -889,8 +927,12 @@ impl Tr<'_> {
         let (f, s) = (from.scalar, t.scalar);
         let plain = !from.array && !t.array && typmod < 0;
         if plain {
-            // Representation-preserving conversions need no SQL.
+            // Representation-preserving conversions need no SQL, except that character(n)
+            // loses its padding when it becomes another string type.
             if f.is_string() && s.is_string() {
+                if f == Scalar::Bpchar && s != Scalar::Bpchar {
+                    return Ok(format!("rtrim({}, ' ')", x.sql));
+                }
                 return Ok(x.sql);
             }
             if f.is_integer() && s.is_integer() {
@@ -954,6 +996,12 @@ impl Tr<'_> {
     /// Explicit cast (`x::t`, `CAST(x AS t)`).
     pub fn cast(&mut self, x: Ex, t: PgType, typmod: i32) -> PgResult<Ex> {
         let name = x.name.clone().or_else(|| Some(t.scalar.name().to_string()));
+        if !t.array && typmod >= 4 && matches!(t.scalar, Scalar::Varchar | Scalar::Bpchar) {
+            let mut out = Ex::new(self.cast_truncating(x, t, typmod)?, t);
+            out.typmod = typmod;
+            out.name = name;
+            return Ok(out);
+        }
         let sql = match x.ty {
             Ty::Unknown | Ty::Param(_) => self.coerce(x, t, typmod)?,
             Ty::Known(from) => {
@@ -978,6 +1026,35 @@ impl Tr<'_> {
         out.typmod = typmod;
         out.name = name;
         Ok(out)
+    }
+
+    /// An explicit cast to `varchar(n)` / `char(n)`: unlike assignment, it truncates silently.
+    fn cast_truncating(&mut self, x: Ex, t: PgType, typmod: i32) -> PgResult<String> {
+        let n = (typmod - 4) as usize;
+        match (&x.ty, &x.lit) {
+            (Ty::Unknown, Some(Lit::Str(s))) => {
+                let cut: String = s.chars().take(n).collect();
+                return self.literal_as(&Lit::Str(cut), t, typmod);
+            }
+            (Ty::Unknown, _) => return self.coerce(x, t, typmod),
+            _ => {}
+        }
+        let text = match x.ty {
+            Ty::Param(i) => {
+                self.set_param(i, t, -1);
+                x.sql
+            }
+            Ty::Known(from) if !from.array && from.scalar.is_string() => x.sql,
+            Ty::Known(from) => self.convert(x, from, PgType::TEXT, -1)?,
+            Ty::Unknown => x.sql,
+        };
+        let cut = format!("substr({text}, 1, {n})");
+        Ok(if t.scalar == Scalar::Bpchar {
+            // Padding to the declared length happens in the cast.
+            format!("pg_cast({cut}, 25, {}, {typmod})", t.oid())
+        } else {
+            cut
+        })
     }
 
     /// A common type for a list (CASE branches, IN lists, ARRAY elements, UNION columns).
@@ -1239,6 +1316,8 @@ impl Tr<'_> {
                         format!("(pg_interval_cmp({}, {}) {sym} 0)", l.sql, r.sql)
                     }
                 }
+                // character(n) compares without its trailing blanks.
+                Scalar::Bpchar => format!("(rtrim({}, ' ') {sym} rtrim({}, ' '))", l.sql, r.sql),
                 Scalar::Json => {
                     return Err(operator_missing(
                         &sym,
@@ -1314,6 +1393,12 @@ impl Tr<'_> {
             return Err(operator_missing(&sym, &l.ty, &r.ty));
         }
         let t = common_type(a, b).unwrap_or(PgType::FLOAT8);
+        // real with anything but real resolves to the float8 operators (float8 is preferred).
+        let t = if t == PgType::FLOAT4 && a != b {
+            PgType::FLOAT8
+        } else {
+            t
+        };
         let t = if matches!(
             t.scalar,
             Scalar::Oid | Scalar::Regclass | Scalar::Regtype | Scalar::Regproc
@@ -1349,7 +1434,8 @@ impl Tr<'_> {
                 }
                 _ => {
                     let e = format!("({} {sym} {})", l.sql, r.sql);
-                    if matches!(s, Scalar::Int2 | Scalar::Int4) {
+                    // SQLite turns an int64 overflow into a REAL; pg_check_int reports it.
+                    if matches!(s, Scalar::Int2 | Scalar::Int4 | Scalar::Int8) {
                         format!("pg_check_int({e}, {})", t.oid())
                     } else {
                         e
@@ -1400,8 +1486,34 @@ impl Tr<'_> {
                 out,
             )));
         }
-        if is(lt, Scalar::Interval) && plus && dtime(rt) {
+        if is(lt, Scalar::Interval) && plus && (dtime(rt) || is(rt, Scalar::Time)) {
             return self.datetime_arith(r, op, l, rt, lt);
+        }
+        // time ± interval wraps around midnight: add on a fixed day and keep the time part.
+        if is(lt, Scalar::Time) && (plus || minus) && (is(rt, Scalar::Interval) || rt.is_none()) {
+            let iv = self.coerce(r, PgType::INTERVAL, -1)?;
+            let f = if plus { "pg_ts_add" } else { "pg_ts_sub" };
+            return Ok(Some(Ex::new(
+                format!(
+                    "substr({f}('2000-01-03 ' || {}, {iv}, {}), 12)",
+                    l.sql,
+                    PgType::TIMESTAMP.oid()
+                ),
+                PgType::TIME,
+            )));
+        }
+        // time - time = interval
+        if is(lt, Scalar::Time) && minus && is(rt, Scalar::Time) {
+            let ts = |x: &str| format!("('2000-01-03 ' || {x})");
+            return Ok(Some(Ex::new(
+                format!(
+                    "pg_ts_diff({}, {}, {})",
+                    ts(&l.sql),
+                    ts(&r.sql),
+                    PgType::TIMESTAMP.oid()
+                ),
+                PgType::INTERVAL,
+            )));
         }
         // date ± integer
         if is(lt, Scalar::Date) && (plus || minus) && (rt.is_none_or(|t| t.scalar.is_integer())) {
@@ -1522,6 +1634,9 @@ impl Tr<'_> {
     /// SQL giving the text form of a value (for concatenation and text functions).
     pub fn text_of(&mut self, x: Ex) -> PgResult<String> {
         match x.ty {
+            Ty::Known(t) if !t.array && t.scalar == Scalar::Bpchar => {
+                Ok(format!("rtrim({}, ' ')", x.sql))
+            }
             Ty::Known(t) if !t.array && (t.scalar.is_string() || t.scalar.is_integer()) => {
                 Ok(x.sql)
             }
@@ -1575,9 +1690,16 @@ impl Tr<'_> {
                 let s = self.coerce(x, PgType::FLOAT8, -1)?;
                 Ok(Ex::new(format!("sqrt({s})"), PgType::FLOAT8))
             }
-            UnaryOperator::BitwiseNot | UnaryOperator::PGPrefixFactorial => {
-                let s = self.coerce(x, PgType::INT8, -1)?;
-                Ok(Ex::new(format!("(~{s})"), PgType::INT8))
+            UnaryOperator::BitwiseNot => {
+                let x = self.settle_as(x, PgType::INT4)?;
+                let t = x.known().unwrap_or(PgType::INT4);
+                if t.array || !t.scalar.is_integer() {
+                    return Err(PgError::new(
+                        code::UNDEFINED_FUNCTION,
+                        format!("operator does not exist: ~ {}", type_label(t)),
+                    ));
+                }
+                Ok(Ex::new(format!("(~{})", x.sql), t))
             }
             other => Err(PgError::unsupported(format!("the operator {other}"))),
         }
@@ -1685,14 +1807,8 @@ impl Tr<'_> {
                     _ => {
                         let a = self.alias("q");
                         let cmp = format!("{ls} {op} {a}.{}", super::quote(&out.cols[0].name));
-                        if all {
-                            format!(
-                                "(NOT EXISTS (SELECT 1 FROM ({}) AS {a} WHERE NOT ({cmp})))",
-                                out.sql
-                            )
-                        } else {
-                            format!("(EXISTS (SELECT 1 FROM ({}) AS {a} WHERE {cmp}))", out.sql)
-                        }
+                        let from = format!("({}) AS {a}", out.sql);
+                        quantified(&from, &cmp, all)
                     }
                 },
                 PgType::BOOL,
@@ -1731,14 +1847,7 @@ impl Tr<'_> {
         let val = Ex::new(v, lt);
         let cmp = self.compare_ex(l, op.clone(), val)?;
         Ok(Ex::new(
-            if all {
-                format!(
-                    "(NOT EXISTS (SELECT 1 FROM json_each({rs}) WHERE NOT {}))",
-                    cmp.sql
-                )
-            } else {
-                format!("(EXISTS (SELECT 1 FROM json_each({rs}) WHERE {}))", cmp.sql)
-            },
+            quantified(&format!("json_each({rs})"), &cmp.sql, all),
             PgType::BOOL,
         ))
     }
@@ -1788,6 +1897,21 @@ impl Tr<'_> {
         }
         Ok(out)
     }
+}
+
+/// `x op ANY/ALL (set)` with SQL's three-valued logic: ANY is true if some comparison is true,
+/// else NULL if some comparison is NULL, else false; ALL is false if some comparison is false,
+/// else NULL if some is NULL, else true (also for an empty set).
+fn quantified(from: &str, cmp: &str, all: bool) -> String {
+    let (decisive, hit, miss) = if all {
+        (format!("NOT ({cmp})"), "0", "1")
+    } else {
+        (format!("({cmp})"), "1", "0")
+    };
+    format!(
+        "(CASE WHEN EXISTS (SELECT 1 FROM {from} WHERE {decisive}) THEN {hit} \
+         WHEN EXISTS (SELECT 1 FROM {from} WHERE ({cmp}) IS NULL) THEN NULL ELSE {miss} END)"
+    )
 }
 
 pub fn operator_missing(op: &str, l: &Ty, r: &Ty) -> PgError {

@@ -8,6 +8,7 @@ pub mod ddl;
 mod dml;
 mod expr;
 mod funcs;
+mod grouping;
 mod query;
 pub mod scope;
 

@@ -110,7 +110,12 @@ impl Tr<'_> {
     }
 
     pub fn query(&mut self, q: &Query, outer: &Scope) -> PgResult<QueryOut> {
-        if q.fetch.is_some() && q.limit_clause.is_some() {
+        let has_limit = matches!(
+            &q.limit_clause,
+            Some(LimitClause::LimitOffset { limit: Some(_), .. })
+                | Some(LimitClause::OffsetCommaLimit { .. })
+        );
+        if q.fetch.is_some() && has_limit {
             return Err(PgError::syntax("multiple LIMIT clauses not allowed"));
         }
         if q.for_clause.is_some()
@@ -217,14 +222,29 @@ impl Tr<'_> {
     fn limit_sql(&mut self, q: &Query, outer: &Scope) -> PgResult<String> {
         let mut limit: Option<String> = None;
         let mut offset: Option<String> = None;
-        let tr_int = |tr: &mut Self, e: &Expr| -> PgResult<Option<String>> {
+        // SQLite reads a negative LIMIT as "no limit"; PostgreSQL refuses it (2201W / 2201X).
+        let tr_int = |tr: &mut Self, e: &Expr, what: &str| -> PgResult<Option<String>> {
             if let Expr::Value(v) = e
                 && matches!(v.value, AstValue::Null)
             {
                 return Ok(None);
             }
             let x = tr.expr(e, outer)?;
-            Ok(Some(tr.coerce(x, PgType::INT8, -1)?))
+            let (sqlstate, msg) = if what == "LIMIT" {
+                ("2201W", "LIMIT must not be negative")
+            } else {
+                ("2201X", "OFFSET must not be negative")
+            };
+            let sql = tr.coerce(x, PgType::INT8, -1)?;
+            if let Ok(n) = sql.parse::<i64>() {
+                if n < 0 {
+                    return Err(PgError::new(sqlstate, msg));
+                }
+                return Ok(Some(sql));
+            }
+            Ok(Some(format!(
+                "(CASE WHEN {sql} < 0 THEN pg_raise('{sqlstate}', '{msg}') ELSE coalesce({sql}, -1) END)"
+            )))
         };
         match &q.limit_clause {
             None => {}
@@ -237,10 +257,10 @@ impl Tr<'_> {
                     return Err(PgError::unsupported("LIMIT BY"));
                 }
                 if let Some(l) = l {
-                    limit = tr_int(self, l)?;
+                    limit = tr_int(self, l, "LIMIT")?;
                 }
                 if let Some(o) = o {
-                    offset = tr_int(self, &o.value)?;
+                    offset = tr_int(self, &o.value, "OFFSET")?;
                 }
             }
             Some(LimitClause::OffsetCommaLimit { .. }) => {
@@ -252,7 +272,7 @@ impl Tr<'_> {
                 return Err(PgError::unsupported("FETCH … PERCENT / WITH TIES"));
             }
             limit = match &f.quantity {
-                Some(e) => tr_int(self, e)?,
+                Some(e) => tr_int(self, e, "LIMIT")?,
                 None => Some("1".into()),
             };
         }
@@ -627,6 +647,23 @@ impl Tr<'_> {
             }
         }
         let cols: Vec<OutCol> = items.iter().map(|(n, x)| out_col(n.clone(), x)).collect();
+        let group_exprs: &[Expr] = match &s.group_by {
+            GroupByExpr::Expressions(exprs, _) => exprs,
+            GroupByExpr::All(_) => &[],
+        };
+        let order_exprs: Vec<&Expr> = match order_by.map(|o| &o.kind) {
+            Some(OrderByKind::Expressions(list)) => list.iter().map(|o| &o.expr).collect(),
+            _ => Vec::new(),
+        };
+        self.check_grouping(
+            &super::grouping::Grouping {
+                projection: &s.projection,
+                group_by: group_exprs,
+                having: s.having.as_ref(),
+                order_by: order_exprs,
+            },
+            &sc,
+        )?;
         // GROUP BY and HAVING.
         let group_sql = match &s.group_by {
             GroupByExpr::All(_) => return Err(PgError::unsupported("GROUP BY ALL")),
@@ -679,11 +716,35 @@ impl Tr<'_> {
                 let x = self.expr(e, &sc)?;
                 keys.push(self.settle(x)?.sql);
             }
-            let order = match order_by {
-                Some(ob) => self.order_by(ob, &sc, &cols, false)?,
-                None => String::new(),
-            };
-            let inner_order = order.trim_start_matches(" ORDER BY ").to_string();
+            // Inside the window, an output-column reference must be its expression (a bare
+            // position would be a constant there).
+            let mut keyed = Vec::new();
+            if let Some(ob) = order_by
+                && let OrderByKind::Expressions(list) = &ob.kind
+            {
+                for o in list {
+                    let x = self.order_expr(&o.expr, &sc, &cols)?;
+                    // order_expr renders output-column references as their position.
+                    let x = match x.sql.parse::<usize>() {
+                        Ok(i) if i >= 1 && i <= items.len() => {
+                            let mut y = items[i - 1].1.clone();
+                            y.collate = y.collate.or(x.collate);
+                            y
+                        }
+                        _ => x,
+                    };
+                    keyed.push((
+                        x,
+                        super::funcs::asc_of(&o.options),
+                        o.options.nulls_first,
+                    ));
+                }
+            }
+            let inner_order = keyed
+                .iter()
+                .map(|(x, asc, nf)| order_sql(x, *asc, *nf))
+                .collect::<Vec<_>>()
+                .join(", ");
             let rn = self.alias("rn");
             let a = self.alias("d");
             let over = if inner_order.is_empty() {
@@ -693,25 +754,20 @@ impl Tr<'_> {
             };
             // Carry the ORDER BY keys out as hidden columns so the outer query can sort.
             let mut hidden = Vec::new();
-            if let Some(ob) = order_by
-                && let OrderByKind::Expressions(list) = &ob.kind
-            {
-                for (i, o) in list.iter().enumerate() {
-                    let x = self.order_expr(&o.expr, &sc, &cols)?;
-                    let h = format!("__ob{i}");
-                    hidden.push((
-                        h.clone(),
-                        order_sql(
-                            &Ex {
-                                sql: format!("{}.{}", quote(&a), quote(&h)),
-                                ..x.clone()
-                            },
-                            super::funcs::asc_of(&o.options),
-                            o.options.nulls_first,
-                        ),
-                        x.sql,
-                    ));
-                }
+            for (i, (x, asc, nf)) in keyed.iter().enumerate() {
+                let h = format!("__ob{i}");
+                hidden.push((
+                    h.clone(),
+                    order_sql(
+                        &Ex {
+                            sql: format!("{}.{}", quote(&a), quote(&h)),
+                            ..x.clone()
+                        },
+                        *asc,
+                        *nf,
+                    ),
+                    x.sql.clone(),
+                ));
             }
             let mut inner_proj = proj.clone();
             for (h, _, sql) in &hidden {
@@ -906,9 +962,10 @@ impl Tr<'_> {
         sc: &mut Scope,
         outer: &Scope,
     ) -> PgResult<String> {
+        let start = sc.rels.len();
         let mut sql = self.table_factor(&twj.relation, sc, outer)?;
         for j in &twj.joins {
-            sql = self.join(sql, j, sc, outer)?;
+            sql = self.join(sql, j, sc, outer, start)?;
         }
         Ok(sql)
     }
@@ -919,6 +976,7 @@ impl Tr<'_> {
         j: &Join,
         sc: &mut Scope,
         outer: &Scope,
+        start: usize,
     ) -> PgResult<String> {
         let before = sc.rels.len();
         let right_sql = self.table_factor(&j.relation, sc, outer)?;
@@ -949,6 +1007,7 @@ impl Tr<'_> {
                     .map(|n| object_name(n).map(|(_, n)| n))
                     .collect::<PgResult<_>>()?;
                 let mut conds = Vec::new();
+                let mut pairs = Vec::new();
                 for n in &names {
                     let left = sc.rels[..before]
                         .iter()
@@ -968,6 +1027,7 @@ impl Tr<'_> {
                         for c in r.cols.iter_mut() {
                             if c.name == *n {
                                 conds.push(format!("{} = {}", lc.sql, c.sql));
+                                pairs.push((lc.clone(), c.clone()));
                                 c.hidden = true;
                                 found = true;
                             }
@@ -982,9 +1042,7 @@ impl Tr<'_> {
                         ));
                     }
                 }
-                if kw == "FULL JOIN" || kw == "RIGHT JOIN" {
-                    return Err(PgError::unsupported(format!("{kw} … USING")));
-                }
+                self.merge_join_columns(sc, start, kw, &pairs);
                 format!(" ON {}", conds.join(" AND "))
             }
             JoinConstraint::Natural => {
@@ -995,14 +1053,17 @@ impl Tr<'_> {
                     .cloned()
                     .collect();
                 let mut conds = Vec::new();
+                let mut pairs = Vec::new();
                 for r in sc.rels[before..].iter_mut() {
                     for c in r.cols.iter_mut() {
                         if let Some(lc) = left_names.iter().find(|l| l.name == c.name) {
                             conds.push(format!("{} = {}", lc.sql, c.sql));
+                            pairs.push((lc.clone(), c.clone()));
                             c.hidden = true;
                         }
                     }
                 }
+                self.merge_join_columns(sc, start, kw, &pairs);
                 if conds.is_empty() {
                     String::new()
                 } else {
@@ -1016,6 +1077,42 @@ impl Tr<'_> {
             kw
         };
         Ok(format!("{left_sql} {kw} {right_sql}{cond}"))
+    }
+
+    /// The merged columns of `USING` / `NATURAL` for RIGHT and FULL joins: unqualified names
+    /// read `COALESCE(left, right)` (the right side alone for RIGHT), listed first by `*`;
+    /// the qualified columns keep their own, possibly NULL, values. For inner and left joins
+    /// the left column already is the merged value.
+    fn merge_join_columns(&mut self, sc: &mut Scope, start: usize, kw: &str, pairs: &[(Col, Col)]) {
+        if pairs.is_empty() || !(kw == "FULL JOIN" || kw == "RIGHT JOIN") {
+            return;
+        }
+        let mut merged = Rel {
+            name: None,
+            cols: Vec::new(),
+            table: None,
+        };
+        for (l, r) in pairs {
+            for rel in sc.rels[..].iter_mut() {
+                for c in rel.cols.iter_mut() {
+                    if c.sql == l.sql {
+                        c.hidden = true;
+                    }
+                }
+            }
+            merged.cols.push(Col {
+                sql: if kw == "FULL JOIN" {
+                    format!("coalesce({}, {})", l.sql, r.sql)
+                } else {
+                    r.sql.clone()
+                },
+                hidden: false,
+                table_oid: 0,
+                attnum: 0,
+                ..l.clone()
+            });
+        }
+        sc.rels.insert(start.min(sc.rels.len()), merged);
     }
 
     fn table_factor(
@@ -1090,7 +1187,7 @@ impl Tr<'_> {
                     for (c, inner) in rel.cols.iter_mut().zip(inner_names) {
                         c.sql = format!("{}.{}", quote(&alias_name), quote(&inner));
                     }
-                    sc.rels.push(rel);
+                    sc.push(rel)?;
                     return Ok(format!("{} AS {}", quote(&tname), quote(&alias_name)));
                 }
                 let user_schema = matches!(schema.as_deref(), None | Some("public"));
@@ -1112,7 +1209,7 @@ impl Tr<'_> {
                             hidden: false,
                         });
                     }
-                    sc.rels.push(rel);
+                    sc.push(rel)?;
                     return Ok(format!("{} AS {}", quote(&tname), quote(&alias_name)));
                 }
                 if let Some((sql, cols)) =
@@ -1136,7 +1233,7 @@ impl Tr<'_> {
                             hidden: false,
                         });
                     }
-                    sc.rels.push(rel);
+                    sc.push(rel)?;
                     return Ok(format!("{sql} AS {}", quote(&alias_name)));
                 }
                 let shown = match &schema {
@@ -1169,7 +1266,7 @@ impl Tr<'_> {
                     // PostgreSQL 16 allows an unaliased subquery; give it an internal name.
                     let a = self.alias("sub");
                     let out = self.subquery(subquery, outer)?;
-                    sc.rels.push(rel_from_out(&a, &out.cols, None));
+                    sc.push(rel_from_out(&a, &out.cols, None))?;
                     return Ok(format!("({}) AS {}", out.sql, quote(&a)));
                 };
                 let a = ident(&alias.name);
@@ -1180,14 +1277,14 @@ impl Tr<'_> {
                     self.subquery(subquery, outer)?
                 };
                 if names.is_empty() {
-                    sc.rels.push(rel_from_out(&a, &out.cols, None));
+                    sc.push(rel_from_out(&a, &out.cols, None))?;
                     Ok(format!("({}) AS {}", out.sql, quote(&a)))
                 } else {
                     let mut all_names = names.clone();
                     all_names.extend(out.cols.iter().skip(names.len()).map(|c| c.name.clone()));
                     let inner = self.alias("r");
                     let sql = rename(&out.sql, &out.cols, &all_names, &inner);
-                    sc.rels.push(rel_from_out(&a, &out.cols, Some(&all_names)));
+                    sc.push(rel_from_out(&a, &out.cols, Some(&all_names)))?;
                     Ok(format!("({sql}) AS {}", quote(&a)))
                 }
             }
@@ -1499,7 +1596,7 @@ impl Tr<'_> {
                 .collect(),
             table: None,
         };
-        sc.rels.push(rel);
+        sc.push(rel)?;
         let _ = Ty::Unknown;
         Ok(format!("({body}) AS {}", quote(&a)))
     }

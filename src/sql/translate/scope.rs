@@ -82,6 +82,10 @@ impl<'p> Scope<'p> {
         if let Some(c) = found {
             return Ok(Some(c.clone()));
         }
+        // A qualifier binds to the nearest level that has a relation of that name.
+        if rel_found {
+            return Ok(None);
+        }
         if let Some(p) = self.parent {
             return p.lookup(qual, name);
         }
@@ -94,6 +98,20 @@ impl<'p> Scope<'p> {
             ));
         }
         Ok(None)
+    }
+
+    /// Add a FROM item to this level; PostgreSQL refuses two items with the same name.
+    pub fn push(&mut self, rel: Rel) -> PgResult<()> {
+        if let Some(n) = &rel.name
+            && self.rels.iter().any(|r| r.name.as_ref() == Some(n))
+        {
+            return Err(PgError::new(
+                "42712", // duplicate_alias
+                format!("table name \"{n}\" specified more than once"),
+            ));
+        }
+        self.rels.push(rel);
+        Ok(())
     }
 
     /// Does any level have a relation called `name`?
