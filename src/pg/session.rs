@@ -1521,6 +1521,7 @@ impl Session {
             TxnOp::Begin {
                 read_only,
                 isolation,
+                start,
             } => {
                 match &mut self.block {
                     Block::Open {
@@ -1557,7 +1558,7 @@ impl Session {
                         self.txn_start = crate::store::now_micros();
                     }
                 }
-                Ok("BEGIN".into())
+                Ok(if start { "START TRANSACTION" } else { "BEGIN" }.into())
             }
             TxnOp::Commit => match self.block.clone() {
                 Block::Idle => {

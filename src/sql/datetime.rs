@@ -212,7 +212,9 @@ fn month_of(word: &str) -> Option<u32> {
     MONTHS
         .iter()
         .zip(full)
-        .position(|(abbr, full)| word == *abbr || word == full || (word == "sept" && *abbr == "sep"))
+        .position(|(abbr, full)| {
+            word == *abbr || word == full || (word == "sept" && *abbr == "sep")
+        })
         .map(|i| i as u32 + 1)
 }
 
@@ -226,7 +228,9 @@ fn is_day_name(word: &str) -> bool {
         "friday",
         "saturday",
     ];
-    DAYS.contains(&word) || full.contains(&word) || ["tues", "wednes", "thur", "thurs"].contains(&word)
+    DAYS.contains(&word)
+        || full.contains(&word)
+        || ["tues", "wednes", "thur", "thurs"].contains(&word)
 }
 
 /// A two-digit year as PostgreSQL reads it (70..99 → 19xx, 00..69 → 20xx).
@@ -266,9 +270,7 @@ fn parse_parts(input: &str, ty: &str) -> PgResult<Parsed> {
         let between_digits = i > 0
             && chars[i - 1].is_ascii_digit()
             && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
-        if (*c == 'T' || *c == 't') && between_digits {
-            norm.push(' ');
-        } else if *c == ',' {
+        if ((*c == 'T' || *c == 't') && between_digits) || *c == ',' {
             norm.push(' ');
         } else {
             norm.push(*c);
@@ -278,7 +280,12 @@ fn parse_parts(input: &str, ty: &str) -> PgResult<Parsed> {
     let mut tokens: Vec<String> = Vec::new();
     for tok in norm.split_whitespace() {
         if tok.contains(':') && !tok.starts_with(['+', '-']) {
-            if let Some(i) = tok.char_indices().skip(1).find(|(_, c)| *c == '+' || *c == '-').map(|(i, _)| i) {
+            if let Some(i) = tok
+                .char_indices()
+                .skip(1)
+                .find(|(_, c)| *c == '+' || *c == '-')
+                .map(|(i, _)| i)
+            {
                 tokens.push(tok[..i].to_string());
                 tokens.push(tok[i..].to_string());
                 continue;
@@ -312,14 +319,17 @@ fn parse_parts(input: &str, ty: &str) -> PgResult<Parsed> {
             continue;
         }
         // A numeric offset after a date or time.
-        if tok.starts_with(['+', '-']) && tok.len() > 1 && (out.time.is_some() || have_date_token)
-        {
+        if tok.starts_with(['+', '-']) && tok.len() > 1 && (out.time.is_some() || have_date_token) {
             out.offset = Some(parse_offset(tok).ok_or_else(bad_input)?);
             continue;
         }
         // Dates with separators: 2024-02-29, 02/29/2024, 2024.02.29, 05-Jan-2023.
         if let Some(sep) = ['-', '/', '.'].into_iter().find(|c| tok.contains(*c))
-            && tok.as_bytes()[0].is_ascii_alphanumeric()
+            && (tok.as_bytes()[0].is_ascii_digit()
+                || tok
+                    .split(sep)
+                    .next()
+                    .is_some_and(|p| month_of(&p.to_ascii_lowercase()).is_some()))
         {
             let parts: Vec<&str> = tok.split(sep).collect();
             if parts.len() != 3 || have_date_token {
@@ -1039,5 +1049,62 @@ mod tests {
         );
         assert_eq!(parse_interval("0").unwrap().format_postgres(), "00:00:00");
         assert!(parse_interval("banana").is_err());
+        assert_eq!(
+            parse_interval("-3 months 4 days -1 hour")
+                .unwrap()
+                .format_postgres(),
+            "-3 mons +4 days -01:00:00"
+        );
+        assert_eq!(
+            parse_interval("-1 day 2 hours").unwrap().format_postgres(),
+            "-1 days +02:00:00"
+        );
+    }
+
+    #[test]
+    fn input_forms() {
+        for (input, want) in [
+            ("January 5, 2023", "2023-01-05"),
+            ("5 Jan 2023", "2023-01-05"),
+            ("Thursday, January 5, 2023", "2023-01-05"),
+            ("01/05/2023", "2023-01-05"),
+            ("2023/01/05", "2023-01-05"),
+            ("20230105", "2023-01-05"),
+            ("05-Jan-2023", "2023-01-05"),
+            ("2023-01-05 19:05:00-08", "2023-01-05"),
+        ] {
+            assert_eq!(parse_date(input).unwrap(), want, "{input}");
+        }
+        assert_eq!(parse_time("7:05 PM").unwrap(), "19:05:00");
+        assert_eq!(parse_time("12:30 am").unwrap(), "00:30:00");
+        assert_eq!(parse_time("13:45:10.5").unwrap(), "13:45:10.5");
+        assert!(
+            parse_timestamp("Jan 5 2023 7:05pm").is_err(),
+            "pm glued to the time is not accepted"
+        );
+        assert_eq!(
+            parse_timestamp("January 5, 2023 7:05 PM").unwrap(),
+            "2023-01-05 19:05:00"
+        );
+        assert_eq!(
+            parse_timestamptz("2023-01-05T19:05:00Z", &Zone::UTC).unwrap(),
+            "2023-01-05 19:05:00+00"
+        );
+        assert_eq!(
+            parse_timestamptz("2023-01-05 19:05:00 America/New_York", &Zone::UTC).unwrap(),
+            "2023-01-06 00:05:00+00"
+        );
+        assert_eq!(
+            parse_date("2024-02-30").unwrap_err().code,
+            code::DATETIME_FIELD_OVERFLOW
+        );
+        assert_eq!(
+            parse_date("garbage").unwrap_err().code,
+            code::INVALID_DATETIME_FORMAT
+        );
+        assert_eq!(
+            parse_time("25:00").unwrap_err().code,
+            code::DATETIME_FIELD_OVERFLOW
+        );
     }
 }

@@ -137,7 +137,8 @@ fn unique(msg: &str, cat: Option<&Catalog>) -> PgError {
     if let Some(t) = table {
         e = e.with_table(t);
     }
-    e.detail = Some(format!("Key ({}) already exists.", cols.join(", ")));
+    // PostgreSQL's detail names the key values ("Key (id)=(1) already exists."); SQLite does
+    // not report them, and a detail without them would not be PostgreSQL's text, so none.
     e
 }
 

@@ -7,6 +7,7 @@ pub mod errors;
 pub mod functions;
 pub mod numeric;
 pub mod pg_catalog;
+mod seqopts;
 pub mod statement;
 pub mod translate;
 pub mod types;
@@ -19,9 +20,10 @@ use crate::error::{PgError, PgResult, code};
 
 /// Parse PostgreSQL SQL into statements (`42601` with a position on syntax errors).
 pub fn parse(sql: &str) -> PgResult<Vec<sqlparser::ast::Statement>> {
+    let reordered = seqopts::reorder(sql);
     Parser::new(&PostgreSqlDialect {})
         .with_recursion_limit(200)
-        .try_with_sql(sql)
+        .try_with_sql(reordered.as_deref().unwrap_or(sql))
         .and_then(|mut p| p.parse_statements())
         .map_err(|e| syntax_error(sql, &e))
 }
@@ -59,6 +61,26 @@ fn syntax_error(sql: &str, e: &sqlparser::parser::ParserError) -> PgError {
             .collect();
         if tok.is_empty() { None } else { Some(tok) }
     });
+    let len = sql.chars().count();
+    if text.contains("Unterminated string literal") {
+        // PostgreSQL points at the opening quote.
+        let at = pos.unwrap_or(1);
+        let rest: String = sql.chars().skip(at.saturating_sub(1)).collect();
+        return PgError::new(
+            code::SYNTAX_ERROR,
+            format!(
+                "unterminated quoted string at or near \"{}\"",
+                rest.trim_end()
+            ),
+        )
+        .with_position(at.clamp(1, len + 1));
+    }
+    if near
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("overriding"))
+    {
+        return PgError::unsupported("INSERT … OVERRIDING … VALUE");
+    }
     let message = match near {
         Some(t) => format!("syntax error at or near \"{t}\""),
         None if pos.is_some_and(|p| p > sql.chars().count()) || text.contains("EOF") => {
@@ -69,9 +91,13 @@ fn syntax_error(sql: &str, e: &sqlparser::parser::ParserError) -> PgError {
             text.trim_start_matches("sql parser error: ")
         ),
     };
+    let at_end = message == "syntax error at end of input";
     let mut err = PgError::new(code::SYNTAX_ERROR, message);
-    if let Some(p) = pos {
-        err = err.with_position(p.min(sql.chars().count() + 1).max(1));
+    match pos {
+        Some(p) => err = err.with_position(p.clamp(1, len + 1)),
+        // PostgreSQL points just past the input (after trailing blanks are dropped).
+        None if at_end => err = err.with_position(sql.trim_end().chars().count() + 1),
+        None => {}
     }
     err
 }

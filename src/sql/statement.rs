@@ -156,7 +156,12 @@ pub fn is_blank(s: &str) -> bool {
 fn words(s: &str) -> PgResult<Vec<Token>> {
     let toks = Tokenizer::new(&PostgreSqlDialect {}, s)
         .tokenize()
-        .map_err(|e| PgError::syntax(format!("syntax error: {}", e.message)))?;
+        // Let the parser report it: it gives PostgreSQL's wording and the position.
+        .map_err(|e| {
+            super::parse(s)
+                .err()
+                .unwrap_or_else(|| PgError::syntax(format!("syntax error: {}", e.message)))
+        })?;
     Ok(toks
         .into_iter()
         .filter(|t| {
@@ -195,6 +200,14 @@ pub fn parse(text: &str) -> PgResult<Parsed> {
         Some("discard") if kw(toks.get(1)).as_deref() == Some("all") => return Ok(Parsed::Discard),
         Some("do") => return Err(PgError::unsupported("DO blocks (procedural code)")),
         Some("lock") => return Ok(Parsed::NoOp("LOCK TABLE".into())),
+        // sqlparser knows `RESET name` only; `RESET TIME ZONE` is `RESET timezone`.
+        Some("reset")
+            if toks.len() == 3
+                && kw(toks.get(1)).as_deref() == Some("time")
+                && kw(toks.get(2)).as_deref() == Some("zone") =>
+        {
+            return parse("RESET timezone");
+        }
         Some("show") => {
             let rest = text.trim().trim_end_matches(';').trim();
             let name = rest[4..].trim();

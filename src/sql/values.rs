@@ -518,12 +518,19 @@ pub fn to_text(ty: PgType, v: ValueRef, style: &OutputStyle) -> PgResult<Option<
                 "f".into()
             }
         }
+        // regtype prints the type's name, as format_type() does.
+        Scalar::Regtype => {
+            let oid = as_i64(ty, v)?;
+            match PgType::from_oid(oid as u32) {
+                Some(t) => t.format(-1),
+                None => oid.to_string(),
+            }
+        }
         s @ (Scalar::Int2
         | Scalar::Int4
         | Scalar::Int8
         | Scalar::Oid
         | Scalar::Regclass
-        | Scalar::Regtype
         | Scalar::Regproc) => check_int(s, as_i64(ty, v)?)?.to_string(),
         Scalar::Float4 | Scalar::Float8 => match as_f64(v) {
             Some(f) => format_float(f, ty.scalar == Scalar::Float4),
@@ -1115,6 +1122,14 @@ pub fn cast_value(
                     None => raw_text(ValueRef::from(&v)),
                 };
                 from_text(to, &text, &style.zone)?
+            }
+            // timestamptz to a zone-less type: the wall-clock time in the session zone.
+            (false, Scalar::Timestamp | Scalar::Time | Scalar::Date, Value::Text(_))
+                if from.is_some_and(|f| f == PgType::TIMESTAMPTZ) =>
+            {
+                let local =
+                    to_text(PgType::TIMESTAMPTZ, ValueRef::from(&v), style)?.unwrap_or_default();
+                from_text(to, &local, &style.zone)?
             }
             (_, _, Value::Text(t)) => from_text(to, t, &style.zone)?,
             (_, _, Value::Blob(b)) if to.scalar == Scalar::Bytea && !to.array => {

@@ -109,8 +109,10 @@ pub fn run(conn: &Connection, sql: &str, params: &[Value]) -> rusqlite::Result<Q
             out.rows.push(r);
         }
     }
-    if !stmt.readonly() {
-        out.changes = conn.total_changes().saturating_sub(before);
+    if !stmt.readonly() && conn.total_changes() != before {
+        // Rows this statement changed itself: not foreign-key cascades, not the sequence
+        // updates nextval() makes (total_changes would count those too).
+        out.changes = conn.changes();
     }
     Ok(out)
 }
@@ -577,10 +579,10 @@ impl Writer {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        let pending = !functions::lock(&self.conn.ctx).seq_high.is_empty();
-        if pending {
+        // Take the values handed out before `begin` clears them.
+        let high = std::mem::take(&mut functions::lock(&self.conn.ctx).seq_high);
+        if !high.is_empty() {
             self.begin()?;
-            let high = std::mem::take(&mut functions::lock(&self.conn.ctx).seq_high);
             functions::lock(&self.conn.ctx).seq_high = high;
             self.reapply_sequences()?;
             self.commit()?;

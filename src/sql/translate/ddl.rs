@@ -1260,8 +1260,14 @@ fn drop(
                 notices.push(format!("{what} \"{name}\" does not exist, skipping"));
                 continue;
             }
+            // A missing relation is 42P01; indexes (like other non-relations) are 42704.
+            let sqlstate = if what == "index" {
+                code::UNDEFINED_OBJECT
+            } else {
+                code::UNDEFINED_TABLE
+            };
             return Err(PgError::new(
-                code::UNDEFINED_TABLE,
+                sqlstate,
                 format!("{what} \"{name}\" does not exist"),
             ));
         }
@@ -2067,7 +2073,7 @@ fn alter_one(
                     kind: ConstraintKind::Check(stored),
                     columns: cols,
                 });
-                rebuild(d, &t, None).map_err(|e| if e.code == code::CHECK_VIOLATION { PgError::new(code::CHECK_VIOLATION, format!("check constraint \"{n}\" of relation \"{}\" is violated by some row", t.name)) } else { e })
+                rebuild(d, &t, None).map_err(|e| if e.code == code::CHECK_VIOLATION { PgError::new(code::CHECK_VIOLATION, format!("check constraint \"{n}\" of relation \"{}\" is violated by some row", t.name)).with_table(t.name.clone()).with_constraint(n.clone()) } else { e })
             }
             TableConstraint::ForeignKey(fk) => {
                 let cols: Vec<String> = fk.columns.iter().map(ident).collect();

@@ -207,6 +207,19 @@ impl Tr<'_> {
                 super::sql_str(&t.name)
             ));
         }
+        // Defaults that call nextval() are written out, so the session sees the call and keeps
+        // currval()/lastval() (SQLite would apply its own DEFAULT silently).
+        for c in &t.columns {
+            if !targets.iter().any(|x| x.name == c.name)
+                && c.default
+                    .as_ref()
+                    .is_some_and(|d| d.sqlite.contains("pg_nextval"))
+                && !cols_sql.contains(&quote(&c.name))
+            {
+                cols_sql.push(quote(&c.name));
+                extra_values.push(Self::default_sql(c));
+            }
+        }
         let source_sql = match &i.source {
             None => {
                 if !extra_values.is_empty() {
@@ -225,6 +238,11 @@ impl Tr<'_> {
                         if row.len() > targets.len() {
                             return Err(PgError::syntax(
                                 "INSERT has more expressions than target columns",
+                            ));
+                        }
+                        if row.len() < targets.len() && !i.columns.is_empty() {
+                            return Err(PgError::syntax(
+                                "INSERT has more target columns than expressions",
                             ));
                         }
                         let mut vals = Vec::new();
@@ -255,13 +273,23 @@ impl Tr<'_> {
                             "INSERT has more expressions than target columns",
                         ));
                     }
+                    if out.cols.len() < targets.len() && !i.columns.is_empty() {
+                        return Err(PgError::syntax(
+                            "INSERT has more target columns than expressions",
+                        ));
+                    }
                     let a = self.alias("ins");
+                    let (out_sql, names) = self.uniquely_named(&out);
+                    let out = super::query::QueryOut {
+                        sql: out_sql,
+                        cols: out.cols,
+                    };
                     let mut vals = Vec::new();
                     for (k, c) in targets.iter().enumerate() {
                         match out.cols.get(k) {
                             Some(oc) => {
                                 let mut x =
-                                    Ex::new(format!("{}.{}", quote(&a), quote(&oc.name)), oc.ty);
+                                    Ex::new(format!("{}.{}", quote(&a), quote(&names[k])), oc.ty);
                                 x.typmod = oc.typmod;
                                 vals.push(self.store_value(x, c, &t)?);
                             }
@@ -299,6 +327,12 @@ impl Tr<'_> {
                                     format!("column \"{n}\" does not exist"),
                                 ));
                             }
+                        }
+                        if !self.has_unique_on(&t, &names) {
+                            return Err(PgError::new(
+                                code::INVALID_COLUMN_REFERENCE,
+                                "there is no unique or exclusion constraint matching the ON CONFLICT specification",
+                            ));
                         }
                         format!(
                             "({})",
@@ -394,6 +428,24 @@ impl Tr<'_> {
         ))
     }
 
+    /// Is there a primary key, unique constraint or unique index on exactly these columns?
+    fn has_unique_on(&self, t: &Table, names: &[String]) -> bool {
+        let same =
+            |cols: &[String]| cols.len() == names.len() && cols.iter().all(|c| names.contains(c));
+        t.constraints.iter().any(|c| {
+            matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique)
+                && same(&c.columns)
+        }) || self.cat.indexes_of(&t.name).any(|i| {
+            i.unique
+                && i.predicate.is_none()
+                && i.key_columns
+                    .iter()
+                    .cloned()
+                    .collect::<Option<Vec<String>>>()
+                    .is_some_and(|cols| same(&cols))
+        })
+    }
+
     fn assignments(&mut self, list: &[Assignment], t: &Table, sc: &Scope) -> PgResult<String> {
         let mut sets = Vec::new();
         for a in list {
@@ -486,10 +538,10 @@ impl Tr<'_> {
             }
             None => String::new(),
         };
-        let rsc = Scope {
-            rels: sc.rels.clone(),
-            parent: None,
-        };
+        // SQLite resolves RETURNING columns of the target only unqualified (not by alias).
+        let mut rels = sc.rels.clone();
+        rels[0] = table_rel(&t, &a, false);
+        let rsc = Scope { rels, parent: None };
         let (ret, cols) = self.returning(&u.returning, &rsc)?;
         Ok((
             format!(
@@ -525,8 +577,9 @@ impl Tr<'_> {
         sc.rels.push(table_rel(&t, &a, true));
         let root = Scope::default();
         let (ret, cols) = {
+            // SQLite resolves RETURNING columns of the target only unqualified (not by alias).
             let mut rsc = Scope::default();
-            rsc.rels.push(table_rel(&t, &a, true));
+            rsc.rels.push(table_rel(&t, &a, false));
             self.returning(&d.returning, &rsc)?
         };
         let sql = match &d.using {

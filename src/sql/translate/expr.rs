@@ -122,6 +122,8 @@ fn figure(e: &Expr) -> Option<(String, u8)> {
         },
         Expr::Nested(inner) => figure(inner),
         Expr::Collate { expr, .. } => figure(expr),
+        // `a[1]` is named after the array.
+        Expr::CompoundFieldAccess { root, .. } => figure(root),
         Expr::Case { .. } => strong("case"),
         Expr::Exists { .. } => strong("exists"),
         Expr::Array(_) => strong("array"),

@@ -166,6 +166,8 @@ pub enum TxnOp {
     Begin {
         read_only: bool,
         isolation: Option<String>,
+        /// Spelled `START TRANSACTION` (its command tag differs from `BEGIN`'s).
+        start: bool,
     },
     Commit,
     Rollback,
@@ -268,7 +270,18 @@ pub fn translate(
                 reads_catalog: tr.reads_catalog,
             })
         }
-        S::StartTransaction { modes, .. } => Plan::Txn(begin_op(modes)),
+        S::StartTransaction { modes, begin, .. } => Plan::Txn(match begin_op(modes) {
+            TxnOp::Begin {
+                read_only,
+                isolation,
+                ..
+            } => TxnOp::Begin {
+                read_only,
+                isolation,
+                start: !*begin,
+            },
+            other => other,
+        }),
         S::Commit { chain, .. } => {
             if *chain {
                 return Err(PgError::unsupported("COMMIT AND CHAIN"));
@@ -436,6 +449,7 @@ fn set_plan(set: &sqlparser::ast::Set) -> PgResult<Plan> {
             let TxnOp::Begin {
                 read_only,
                 isolation,
+                ..
             } = begin_op(modes)
             else {
                 return Err(PgError::internal("begin_op"));
@@ -481,6 +495,7 @@ fn begin_op(modes: &[sqlparser::ast::TransactionMode]) -> TxnOp {
     TxnOp::Begin {
         read_only,
         isolation,
+        start: false,
     }
 }
 

@@ -100,6 +100,33 @@ fn rename(sql: &str, cols: &[OutCol], names: &[String], inner_alias: &str) -> St
 }
 
 impl Tr<'_> {
+    /// SQL for `out` whose output columns can be referenced by name, with those names: query
+    /// output may repeat a name (`?column?`), which SQLite would resolve to the first one, so
+    /// such output is renamed positionally through a CTE column list.
+    pub fn uniquely_named(&mut self, out: &QueryOut) -> (String, Vec<String>) {
+        let names: Vec<String> = out.cols.iter().map(|c| c.name.clone()).collect();
+        let unique = names
+            .iter()
+            .enumerate()
+            .all(|(i, n)| !names[..i].contains(n));
+        if unique {
+            return (out.sql.clone(), names);
+        }
+        let p = self.alias("p");
+        let pos: Vec<String> = (1..=names.len()).map(|i| format!("c{i}")).collect();
+        let list: Vec<String> = pos.iter().map(|n| quote(n)).collect();
+        (
+            format!(
+                "WITH {}({}) AS ({}) SELECT * FROM {}",
+                quote(&p),
+                list.join(", "),
+                out.sql,
+                quote(&p)
+            ),
+            pos,
+        )
+    }
+
     pub fn query_top(&mut self, q: &Query) -> PgResult<QueryOut> {
         let root = Scope::default();
         self.query(q, &root)
@@ -325,16 +352,17 @@ impl Tr<'_> {
             Some(ob) => self.order_by(ob, &sc, &o.cols, true)?,
             None => String::new(),
         };
+        let (inner, names) = self.uniquely_named(&o);
         let list: Vec<String> = o
             .cols
             .iter()
-            .map(|c| format!("{}.{}", quote(alias), quote(&c.name)))
+            .zip(&names)
+            .map(|(c, n)| format!("{}.{} AS {}", quote(alias), quote(n), quote(&c.name)))
             .collect();
         Ok(QueryOut {
             sql: format!(
-                "SELECT {} FROM ({}) AS {}{order}{limit}",
+                "SELECT {} FROM ({inner}) AS {}{order}{limit}",
                 list.join(", "),
-                o.sql,
                 quote(alias)
             ),
             cols: o.cols,
@@ -733,11 +761,7 @@ impl Tr<'_> {
                         }
                         _ => x,
                     };
-                    keyed.push((
-                        x,
-                        super::funcs::asc_of(&o.options),
-                        o.options.nulls_first,
-                    ));
+                    keyed.push((x, super::funcs::asc_of(&o.options), o.options.nulls_first));
                 }
             }
             let inner_order = keyed
@@ -1395,14 +1419,33 @@ impl Tr<'_> {
                     } else {
                         String::new()
                     };
+                    // A recursive CTE (no extension module needed); the step's sign decides
+                    // the direction and a zero step is PostgreSQL's error.
+                    let r = self.alias("gs");
+                    let (start, stop) = (&s[0], &s[1]);
+                    let step = format!(
+                        "(CASE WHEN {step} = 0 THEN pg_raise('22023', 'step size cannot equal zero') ELSE {step} END)"
+                    );
+                    let within = |v: &str| {
+                        format!(
+                            "(({step} > 0 AND {v} <= {stop}) OR ({step} < 0 AND {v} >= {stop}))"
+                        )
+                    };
+                    let out_t = if t == PgType::INT2 { PgType::INT4 } else { t };
+                    let check = if out_t == PgType::INT8 {
+                        format!("pg_check_int(v + {step}, 20)")
+                    } else {
+                        format!("(v + {step})")
+                    };
                     (
                         format!(
-                            "SELECT value AS {}{ord} FROM generate_series({}, {}, pg_nonzero_step({step}))",
+                            "WITH RECURSIVE {r}(v) AS (SELECT {start} WHERE {} UNION ALL \
+                             SELECT {check} FROM {r} WHERE {}) SELECT v AS {}{ord} FROM {r}",
+                            within(start),
+                            within(&format!("v + {step}")),
                             quote(&col),
-                            s[0],
-                            s[1]
                         ),
-                        vec![(col, if t == PgType::INT2 { PgType::INT4 } else { t })],
+                        vec![(col, out_t)],
                     )
                 } else if matches!(
                     t.scalar,
