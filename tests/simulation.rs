@@ -157,3 +157,358 @@ fn fault_reexecute_escalated_is_caught() {
         },
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Targeted scenarios
+
+use bedrock_pg::cluster::{Consistency, Outcome, State};
+use common_sim::{Sim, SimConfig};
+
+fn committed(o: &Outcome) -> bool {
+    matches!(o, Outcome::Committed { .. })
+}
+
+/// The multizone guide's cluster: node0..2 with priorities 100, 101, 102.
+fn multizone() -> Sim {
+    Sim::new(SimConfig::plain(vec![100, 101, 102]))
+}
+
+/// Guide, scenario 1: "Kill any server, and you'll notice the other two work fine."
+#[test]
+fn multizone_kill_any_one_node_the_others_work() {
+    for victim in 0..3 {
+        let mut sim = multizone();
+        assert_eq!(sim.wait_leader(300).unwrap(), 2, "highest priority leads");
+        for i in 0..3 {
+            assert!(committed(&sim.write(i, Consistency::Quorum, 200).unwrap()));
+        }
+        sim.crash(victim);
+        for round in 0..3 {
+            for i in (0..3).filter(|&i| i != victim) {
+                let c = [Consistency::Quorum, Consistency::One, Consistency::Async][round];
+                let o = sim.write(i, c, 400).unwrap();
+                assert!(
+                    committed(&o),
+                    "victim {victim}: write via node{i} gave {o:?}"
+                );
+            }
+        }
+        let l = sim.leading().unwrap();
+        assert_ne!(l, victim);
+        // Only the top node's own death changes the leader.
+        assert_eq!(l, if victim == 2 { 1 } else { 2 });
+    }
+}
+
+/// Guide, scenario 2: "Start the server back up and it re-synchronizes the data it missed."
+#[test]
+fn multizone_restarted_node_resynchronizes() {
+    for victim in 0..3 {
+        let mut sim = multizone();
+        sim.wait_leader(300).unwrap();
+        sim.crash(victim);
+        for k in 0..20 {
+            let i = [0, 1, 2]
+                .into_iter()
+                .filter(|&i| i != victim)
+                .nth(k % 2)
+                .unwrap();
+            assert!(committed(&sim.write(i, Consistency::Quorum, 400).unwrap()));
+        }
+        let behind = sim.nodes[victim].disk.log.len();
+        sim.restart(victim).unwrap();
+        sim.wait_synced(600).unwrap();
+        let l = sim.leading().unwrap();
+        assert!(sim.nodes[victim].disk.log.len() >= behind + 20);
+        assert_eq!(sim.nodes[victim].disk.log, sim.nodes[l].disk.log);
+        // The preferred leader takes back over once caught up.
+        sim.run_until(600, "node2 leads again", |s| s.leading() == Some(2))
+            .unwrap();
+        assert!(committed(
+            &sim.write(victim, Consistency::Quorum, 400).unwrap()
+        ));
+    }
+}
+
+/// Guide, scenario 3: "Kill two servers, and the remaining will stop working."
+#[test]
+fn multizone_kill_two_the_last_one_stops_accepting_writes() {
+    for survivor in 0..3 {
+        let mut sim = multizone();
+        sim.wait_leader(300).unwrap();
+        assert!(committed(
+            &sim.write(survivor, Consistency::Quorum, 200).unwrap()
+        ));
+        for i in (0..3).filter(|&i| i != survivor) {
+            sim.crash(i);
+        }
+        // A QUORUM write cannot commit; the answer is honest (never a success).
+        let o = sim.write(survivor, Consistency::Quorum, 1000).unwrap();
+        assert!(
+            matches!(o, Outcome::Refused { .. } | Outcome::Unknown),
+            "{o:?}"
+        );
+        // Within the election timeout the survivor knows it has no quorum: nothing of any level
+        // commits any more (ASYNC is accepted only while the leader holds its quorum).
+        let e = sim.cfg.timing.election;
+        sim.run_for(e).unwrap();
+        for c in [Consistency::Async, Consistency::One, Consistency::Quorum] {
+            let o = sim.write(survivor, c, 1000).unwrap();
+            assert!(
+                matches!(o, Outcome::Refused { .. } | Outcome::Unknown),
+                "survivor {survivor}: {c:?} write answered {o:?}"
+            );
+        }
+        let s = sim.core(survivor).unwrap().state();
+        assert!(!s.is_leader(), "survivor {survivor} still {s}");
+        // Bring one back: a quorum again, writes work again.
+        let back = (survivor + 1) % 3;
+        sim.restart(back).unwrap();
+        assert!(committed(
+            &sim.write(survivor, Consistency::Quorum, 600).unwrap()
+        ));
+    }
+}
+
+/// The leader dies after sending BEGIN_TRANSACTION, before a quorum approved: the follower
+/// that escalated the write re-escalates it; it ends up committed exactly once.
+#[test]
+fn leader_death_in_the_middle_of_two_phase_commit() {
+    for (case, follower_gets_it) in [(0, true), (1, false), (2, true), (3, false)] {
+        let mut sim = Sim::new(SimConfig::plain(vec![100, 200, 300]));
+        let l = sim.wait_leader(300).unwrap();
+        let origin = (l + 1) % 3;
+        let id = sim.submit(origin, Consistency::Quorum, false);
+        // Run until the leader has proposed it (and, in half the cases, a follower holds it).
+        sim.run_until(200, "proposal in flight", |s| {
+            let proposed = s.nodes[l].disk.ids.contains_key(&id)
+                || s.nodes[l].disk.queue.iter().any(|(_, op)| {
+                    matches!(op, common_sim::Op::Commit { entry }
+                    if bedrock_pg::cluster::Payload::decode(&entry.payload)
+                        .is_ok_and(|p| p.requests.iter().any(|r| r.id == id)))
+                });
+            let held = (0..3).any(|i| i != l && s.nodes[i].disk.ids.contains_key(&id));
+            proposed && (held == follower_gets_it || held)
+        })
+        .unwrap();
+        assert!(
+            sim.reqs[&id].outcome.is_none(),
+            "case {case}: answered too early"
+        );
+        sim.crash(l);
+        sim.run_until(800, "the write answered", |s| s.reqs[&id].outcome.is_some())
+            .unwrap();
+        let o = sim.reqs[&id].outcome.clone().unwrap();
+        assert!(committed(&o), "case {case}: {o:?}");
+        sim.restart(l).unwrap();
+        sim.run_until(1500, "convergence", |s| s.converged())
+            .unwrap();
+        sim.final_checks().unwrap();
+        let times = sim.nodes[0]
+            .disk
+            .log
+            .iter()
+            .filter(|e| {
+                bedrock_pg::cluster::Payload::decode(&e.payload)
+                    .is_ok_and(|p| p.requests.iter().any(|r| r.id == id))
+            })
+            .count();
+        assert_eq!(times, 1, "case {case}: applied {times} times");
+    }
+}
+
+/// ASYNC commits acknowledged by a leader that can no longer reach its followers are lost
+/// when it dies; it comes back forked, moves its database aside, re-seeds, and rejoins.
+#[test]
+fn async_commits_lost_with_crashed_leader_then_fork_recovers_by_itself() {
+    let mut cfg = SimConfig::plain(vec![100, 200, 300]);
+    cfg.quorum_checkpoint = 5;
+    let mut sim = Sim::new(cfg);
+    let l = sim.wait_leader(300).unwrap();
+    assert!(committed(&sim.write(l, Consistency::Quorum, 200).unwrap()));
+    // The leader's messages no longer reach anyone; it still hears them for a while.
+    for j in (0..3).filter(|&j| j != l) {
+        sim.cut(l, j);
+    }
+    let ids: Vec<_> = (0..8)
+        .map(|_| sim.submit(l, Consistency::Async, false))
+        .collect();
+    sim.run_for(10).unwrap();
+    let acked: Vec<_> = ids
+        .iter()
+        .filter(|id| sim.reqs[id].outcome.as_ref().is_some_and(committed))
+        .copied()
+        .collect();
+    assert!(!acked.is_empty(), "the leader acknowledged ASYNC writes");
+    let commits: std::collections::BTreeSet<u64> = acked
+        .iter()
+        .filter_map(|id| match sim.reqs[id].outcome {
+            Some(Outcome::Committed { commit_count, .. }) => Some(commit_count),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        commits.len() <= 5,
+        "no more than -quorumCheckpoint commits beyond the majority"
+    );
+    sim.crash(l);
+    sim.heal();
+    let l2 = sim.wait_leader(300).unwrap();
+    assert_ne!(l2, l);
+    assert!(committed(&sim.write(l2, Consistency::Quorum, 200).unwrap()));
+    sim.restart(l).unwrap();
+    sim.run_until(1500, "convergence", |s| s.converged())
+        .unwrap();
+    assert_eq!(
+        sim.nodes[l].disk.quarantined, 1,
+        "the forked node moved its file aside once"
+    );
+    sim.final_checks().unwrap();
+    assert_eq!(
+        sim.stats.lost_async,
+        acked.len() as u64,
+        "every acknowledged one was lost"
+    );
+    for id in &acked {
+        assert!(
+            !sim.nodes[l2].disk.ids.contains_key(id),
+            "lost with the leader"
+        );
+    }
+}
+
+/// The preferred (highest-priority) leader comes back: it catches up as a follower, then the
+/// leader hands over; writes keep flowing and none fails.
+#[test]
+fn preferred_leader_comes_back_without_failed_writes() {
+    let mut sim = Sim::new(SimConfig::plain(vec![100, 200, 300]));
+    assert_eq!(sim.wait_leader(300).unwrap(), 2);
+    let mut ids = Vec::new();
+    sim.crash(2);
+    let levels = [Consistency::Quorum, Consistency::One, Consistency::Async];
+    for t in 0..1200u64 {
+        if t % 3 == 0 {
+            let node = (t / 3 % 2) as usize;
+            ids.push(sim.submit(node, levels[(t / 6 % 3) as usize], false));
+        }
+        if t == 300 {
+            assert_eq!(sim.leading(), Some(1));
+            sim.restart(2).unwrap();
+        }
+        sim.tick().unwrap();
+    }
+    sim.run_until(1000, "convergence", |s| s.converged())
+        .unwrap();
+    assert_eq!(sim.leading(), Some(2));
+    for id in &ids {
+        let o = sim.reqs[id].outcome.clone();
+        assert!(
+            o.as_ref().is_some_and(committed),
+            "write {id} answered {o:?}"
+        );
+    }
+    sim.final_checks().unwrap();
+}
+
+/// Permafollowers never vote, count or lead: with two of three voters down, the last voter
+/// and two permafollowers (three of five nodes) still cannot elect anyone.
+#[test]
+fn permafollowers_never_vote_count_or_lead() {
+    let mut sim = Sim::new(SimConfig::plain(vec![100, 200, 300, 0, 0]));
+    assert_eq!(sim.wait_leader(300).unwrap(), 2);
+    assert!(committed(&sim.write(3, Consistency::Quorum, 200).unwrap()));
+    sim.crash(2);
+    sim.crash(1);
+    sim.run_for(500).unwrap();
+    for i in [0, 3, 4] {
+        assert!(!sim.core(i).unwrap().state().is_leader(), "node{i} leads");
+    }
+    let o = sim.write(3, Consistency::Quorum, 1000).unwrap();
+    assert!(!committed(&o));
+    sim.restart(1).unwrap();
+    assert_eq!(sim.wait_leader(300).unwrap(), 1);
+}
+
+/// A stuck highest-priority node (it hears everyone, nobody hears it) does not keep the
+/// others from electing a leader; once it is reachable it takes over.
+#[test]
+fn stuck_top_priority_node_does_not_block_the_others() {
+    let mut sim = Sim::new(SimConfig::plain(vec![100, 200, 300]));
+    sim.cut(2, 0);
+    sim.cut(2, 1);
+    let l = sim.wait_leader(400).unwrap();
+    assert_ne!(l, 2);
+    assert!(committed(&sim.write(0, Consistency::Quorum, 300).unwrap()));
+    sim.heal();
+    sim.run_until(1000, "node2 leads", |s| {
+        s.leading() == Some(2) && s.converged()
+    })
+    .unwrap();
+    assert_eq!(sim.core(0).unwrap().state(), State::Following);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regression seeds: each failed once (with the code of that day) and found a bug; docs/protocol.md
+// lists what each one found.
+
+fn assert_seed_passes(seed: u64) {
+    if let Err(report) = run_seed(seed, &Faults::default()) {
+        panic!("{report}");
+    }
+}
+
+/// Escalated requests whose clients had already timed out kept the leader busy long after
+/// healing (fix: ESCALATE carries a ttl; expired queued requests are dropped unexecuted).
+#[test]
+fn regression_seed_171_stale_escalations() {
+    assert_seed_passes(171);
+}
+
+/// A lost APPROVE froze the commit point once nothing new was sent (fix: a follower's
+/// heartbeat ack carries its durable tip and counts as an approval).
+#[test]
+fn regression_seed_2353_lost_approve_stalls_commit_point() {
+    assert_seed_passes(2353);
+}
+
+/// A duplicated LOGIN made the leader forget a caught-up follower's subscription, so the
+/// preferred node never got leadership back (fix: re-subscribe from its heartbeat ack; handover
+/// no longer needs the subscription flag).
+#[test]
+fn regression_seed_26289_forgotten_subscription_blocks_handover() {
+    assert_seed_passes(26289);
+}
+
+/// After a failed local commit a follower still claimed the old commit point, above its tip.
+#[test]
+fn regression_seed_152_commit_failure_commit_point() {
+    assert_seed_passes(152);
+}
+
+/// The checkpoint check counted a new leader's no-op (simulator bug, kept as a check on it).
+#[test]
+fn regression_seed_7_checkpoint_counts_client_commits() {
+    assert_seed_passes(7);
+}
+
+/// With followers approving before durability, a follower that crashed lost approved commits
+/// and the leader's gap handling resent whole windows per report, exponentially (fix: gap
+/// reports and rewinds are rate limited; a follower behind its approvals must resubscribe).
+#[test]
+fn regression_seed_139_gap_report_storm() {
+    let faults = Faults {
+        approve_before_durable: true,
+        ..Faults::default()
+    };
+    if let Err(report) = run_seed(139, &faults) {
+        assert!(!report.contains("message storm"), "{report}");
+    }
+}
+
+/// A candidate paused in STANDINGUP woke up to its old votes and led a stale term that the
+/// rest of the cluster had left; the leader-completeness check now compares terms (a stale
+/// leader can commit nothing: everyone it needs refuses its term).
+#[test]
+fn regression_seed_14675_stale_term_leader_after_pause() {
+    assert_seed_passes(14675);
+}

@@ -317,7 +317,10 @@ impl Node {
 
     pub(crate) fn on_commit_failed(&mut self, journal: &dyn Journal, count: u64) {
         self.log.drop_from(count);
-        self.verified = self.verified.min(self.log.tip().count);
+        let tip = self.log.tip().count;
+        self.verified = self.verified.min(tip);
+        // We only vouch for commits we hold.
+        self.commit_point = self.commit_point.min(tip);
         if self.state.is_leader() {
             self.step_down(journal, "local commit failed");
         } else if self.snapshot.is_none() {

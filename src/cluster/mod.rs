@@ -40,6 +40,6 @@ pub use config::{Config, Faults, Member, Timing};
 pub use io::{Executed, ForkInfo, HardState, Input, Output};
 pub use journal::Journal;
 pub use message::{DenyReason, Message};
-pub use node::Node;
+pub use node::{Node, PeerInfo};
 pub use payload::{Payload, RequestRecord};
 pub use types::{Consistency, Entry, Hash, LogPos, NodeId, Outcome, RequestId, State, ZERO_HASH};

@@ -46,6 +46,24 @@ pub(crate) struct Peer {
     pub rewound_at: Option<u64>,
 }
 
+/// What this node knows about a peer, for status pages and `bedrock_cluster`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerInfo {
+    pub id: NodeId,
+    pub logged_in: bool,
+    /// Its last reported state, term and tip.
+    pub state: Option<State>,
+    pub term: u64,
+    pub tip: LogPos,
+    /// Ticks since we last heard from it.
+    pub silent_for: Option<u64>,
+    /// Its history differs from ours.
+    pub forked: bool,
+    /// Leader only: it subscribed, and the highest commit it durably holds.
+    pub subscribed: bool,
+    pub matched: u64,
+}
+
 /// An election round in progress (pre-vote or vote).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Ballot {
@@ -253,6 +271,35 @@ impl Node {
                 self.state,
                 State::Following | State::Leading | State::StandingDown
             )
+    }
+    /// What we know of every peer.
+    pub fn peer_info(&self) -> Vec<PeerInfo> {
+        self.cfg
+            .peers()
+            .map(|id| {
+                let p = &self.peers[id.0];
+                PeerInfo {
+                    id,
+                    logged_in: p.logged_in,
+                    state: p.state,
+                    term: p.term,
+                    tip: p.tip,
+                    silent_for: p.heard.map(|t| self.now - t),
+                    forked: p.forked,
+                    subscribed: p.subscribed,
+                    matched: p.matched,
+                }
+            })
+            .collect()
+    }
+    /// Leading with a quorum heard within the election timeout, or following a leader heard
+    /// within it: the bound on how stale local reads can be without the node knowing.
+    pub fn in_contact_with_leader(&self) -> bool {
+        if self.state.is_leader() {
+            self.has_quorum_contact()
+        } else {
+            matches!(self.state, State::Following) && self.leader_alive()
+        }
     }
     /// Whether this node would execute a write now (leading with quorum and checkpoint room).
     pub fn accepting_writes(&self) -> bool {

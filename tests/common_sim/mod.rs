@@ -241,6 +241,8 @@ pub struct SimConfig {
     pub p_fault: f64,
     /// Disk latency range (ticks).
     pub disk_latency: (u64, u64),
+    /// Probability that a commit fails on disk (during the chaos phase).
+    pub p_commit_fail: f64,
 }
 
 pub fn sim_timing() -> Timing {
@@ -283,6 +285,7 @@ impl SimConfig {
             p_write: rng.pick(&[0.1, 0.3, 0.6]),
             p_fault: rng.pick(&[0.01, 0.03, 0.06]),
             disk_latency: rng.pick(&[(0, 1), (0, 3), (1, 6)]),
+            p_commit_fail: rng.pick(&[0.0, 0.0, 0.002]),
         }
     }
 
@@ -301,6 +304,7 @@ impl SimConfig {
             p_write: 0.0,
             p_fault: 0.0,
             disk_latency: (0, 2),
+            p_commit_fail: 0.0,
         }
     }
 }
@@ -330,6 +334,8 @@ pub struct SimNode {
     checked: u64,
     last_ready: u64,
     pub crashes: u32,
+    /// Paused (like SIGSTOP) until this tick: no ticks, no deliveries, no disk completions.
+    pub paused_until: u64,
 }
 
 pub struct Sim {
@@ -344,9 +350,15 @@ pub struct Sim {
     /// Invariant 1: the leader of each term.
     leaders: HashMap<u64, usize>,
     /// Invariants 2-4: hashes of the committed prefix, as claimed by any node's commit point.
-    canon: Vec<[u8; 32]>,
+    /// With each hash, the lowest term of a node claiming it committed: the commit happened in
+    /// that term or earlier, so every leader of a later term must hold it.
+    canon: Vec<([u8; 32], u64)>,
     /// Every (commit count, term, hash) a leader proposed for a request id.
     proposed: HashMap<RequestId, Vec<(u64, u64, [u8; 32])>>,
+    /// What each leader sent at each (term, commit count): never two different transactions.
+    sent: HashMap<(u64, u64), [u8; 32]>,
+    /// Disk failures are injected only while this is set (the chaos phase).
+    pub chaos: bool,
     pub trace: bool,
     recent: VecDeque<String>,
     pub stats: Stats,
@@ -400,6 +412,7 @@ impl Sim {
                 checked: 0,
                 last_ready: 0,
                 crashes: 0,
+                paused_until: 0,
             })
             .collect();
         let mut sim = Sim {
@@ -414,6 +427,8 @@ impl Sim {
             leaders: HashMap::new(),
             canon: Vec::new(),
             proposed: HashMap::new(),
+            sent: HashMap::new(),
+            chaos: false,
             trace: std::env::var("SIM_TRACE").is_ok_and(|v| v != "0"),
             recent: VecDeque::new(),
             stats: Stats::default(),
@@ -464,6 +479,7 @@ impl Sim {
             return;
         }
         let node = &mut self.nodes[i];
+        node.paused_until = 0;
         node.disk.queue.clear();
         node.checked = 0;
         node.crashes += 1;
@@ -575,6 +591,9 @@ impl Sim {
         for o in outs {
             match o {
                 Output::Send { to, msg } => {
+                    if let Message::BeginTransaction { entry, .. } = &msg {
+                        self.check_proposal(i, entry.term, entry.count, entry.hash)?;
+                    }
                     if to.0 < self.n() {
                         self.net.send(&mut self.rng, self.now, i, to.0, msg);
                     }
@@ -590,6 +609,13 @@ impl Sim {
                         .retain(|(_, op)| !matches!(op, Op::Exec { batch: b, .. } if *b == batch));
                 }
                 Output::Commit { entry, batch } => {
+                    if self.core(i).is_some_and(|c| c.state().is_leader()) {
+                        self.check_proposal(i, entry.term, entry.count, entry.hash)?;
+                    }
+                    if batch.is_some() {
+                        // The bound is on client commits (a new leader's no-op carries none).
+                        self.check_checkpoint(i, entry.count)?;
+                    }
                     if batch.is_some() {
                         let p = Payload::decode(&entry.payload)
                             .map_err(|e| format!("leader built a bad payload: {e}"))?;
@@ -645,6 +671,58 @@ impl Sim {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Two-phase commit: once a transaction at commit count n left the leader of a term, that
+    /// leader never proposes a different one at n.
+    fn check_proposal(
+        &mut self,
+        i: usize,
+        term: u64,
+        n: u64,
+        hash: [u8; 32],
+    ) -> Result<(), String> {
+        match self.sent.insert((term, n), hash) {
+            Some(prev) if prev != hash => Err(format!(
+                "node{i} proposed two different transactions at commit {n} in term {term}"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// `-quorumCheckpoint`: when the leader adds commit n, at most `quorum_checkpoint` of its
+    /// commits lie beyond what a majority of voters durably holds of its history.
+    fn check_checkpoint(&self, i: usize, n: u64) -> Result<(), String> {
+        let leader = &self.nodes[i].disk;
+        let mut held: Vec<u64> = Vec::new();
+        for (j, node) in self.nodes.iter().enumerate() {
+            if self.cfg.priorities[j] == 0 {
+                continue;
+            }
+            let d = &node.disk;
+            // Longest durable prefix of node j that is the leader's history (binary search:
+            // the hash chain makes agreement a prefix property).
+            let (mut lo, mut hi) = (0u64, (d.log.len() as u64).min(n - 1));
+            while lo < hi {
+                let mid = (lo + hi).div_ceil(2);
+                if leader.view_hash(mid) == Some(d.log[mid as usize - 1].hash) {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            held.push(lo);
+        }
+        held.sort_unstable_by(|a, b| b.cmp(a));
+        let majority = held.len() / 2 + 1;
+        let mm = held.get(majority - 1).copied().unwrap_or(0);
+        if n.saturating_sub(mm) > self.cfg.quorum_checkpoint {
+            return Err(format!(
+                "-quorumCheckpoint: node{i} adds commit {n} while a majority durably holds only {mm} (bound {})",
+                self.cfg.quorum_checkpoint
+            ));
         }
         Ok(())
     }
@@ -744,6 +822,21 @@ impl Sim {
                     }
                 }
                 Op::Commit { entry } => {
+                    if self.chaos && self.rng.chance(self.cfg.p_commit_fail) {
+                        // The disk failed: this commit and every later one never happen.
+                        let disk = &mut self.nodes[i].disk;
+                        disk.queue
+                            .retain(|(_, op)| !matches!(op, Op::Commit { .. }));
+                        self.event(format!("DISK FAILURE node{i} at commit {}", entry.count));
+                        self.input(
+                            i,
+                            Input::CommitFailed {
+                                count: entry.count,
+                                reason: "simulated disk failure".into(),
+                            },
+                        )?;
+                        continue;
+                    }
                     let disk = &mut self.nodes[i].disk;
                     let tip = disk.tip();
                     if entry.count != tip.count + 1
@@ -870,8 +963,15 @@ impl Sim {
                 self.net.heap.len()
             ));
         }
-        while let Some(m) = self.net.pop_due(self.now) {
+        let mut held = Vec::new();
+        while let Some(mut m) = self.net.pop_due(self.now) {
             if !self.alive(m.to) || self.net.cut[m.from][m.to] {
+                continue;
+            }
+            if self.nodes[m.to].paused_until > self.now {
+                // A paused process reads its socket when it wakes up.
+                m.at = self.nodes[m.to].paused_until;
+                held.push(m);
                 continue;
             }
             // Every message crosses the wire encoding, as it will in the server.
@@ -888,14 +988,15 @@ impl Sim {
                 },
             )?;
         }
-        for i in 0..self.n() {
-            self.run_disk(i)?;
+        for m in held {
+            self.net.heap.push(m);
         }
         for i in 0..self.n() {
-            self.input(i, Input::Tick)?;
-        }
-        for i in 0..self.n() {
-            self.run_disk(i)?;
+            if self.nodes[i].paused_until <= self.now {
+                self.run_disk(i)?;
+                self.input(i, Input::Tick)?;
+                self.run_disk(i)?;
+            }
         }
         if self.trace && self.now.is_multiple_of(50) {
             println!("{}", self.describe());
@@ -957,6 +1058,7 @@ impl Sim {
             }
             // 2. The committed prefix a node claims agrees with every other node's claim.
             let cp = core.commit_point();
+            let claim_term = core.term();
             let from = self.nodes[i].checked;
             if cp > from {
                 for n in from + 1..=cp {
@@ -967,11 +1069,12 @@ impl Sim {
                     };
                     let idx = n as usize - 1;
                     if idx < self.canon.len() {
-                        if self.canon[idx] != h {
+                        if self.canon[idx].0 != h {
                             return Err(format!(
                                 "invariant 2: node{i} disagrees on committed commit {n}"
                             ));
                         }
+                        self.canon[idx].1 = self.canon[idx].1.min(claim_term);
                     } else {
                         // Extending the canon: commits before n must be there already.
                         while self.canon.len() < idx {
@@ -981,9 +1084,9 @@ impl Sim {
                                     "node{i} lacks commit {k} below its commit point"
                                 ));
                             };
-                            self.canon.push(hk);
+                            self.canon.push((hk, claim_term));
                         }
-                        self.canon.push(h);
+                        self.canon.push((h, claim_term));
                     }
                 }
                 self.nodes[i].checked = cp;
@@ -992,12 +1095,14 @@ impl Sim {
         Ok(())
     }
 
-    /// 3. Leader completeness: a new leader holds every commit any node knows is committed.
+    /// Invariant 3, leader completeness: a new leader holds every commit known committed in
+    /// an earlier term. A leader of a stale term can still be elected late (e.g. after a
+    /// pause), but every node it needs has moved on, so it can commit nothing.
     fn check_new_leader(&mut self, i: usize, term: u64) -> Result<(), String> {
         let disk = &self.nodes[i].disk;
-        for (k, h) in self.canon.iter().enumerate() {
+        for (k, (h, claim_term)) in self.canon.iter().enumerate() {
             let n = k as u64 + 1;
-            if disk.view_hash(n) != Some(*h) {
+            if term > *claim_term && disk.view_hash(n) != Some(*h) {
                 return Err(format!(
                     "invariant 3: node{i}, leader of term {term}, lacks committed commit {n}"
                 ));
@@ -1102,7 +1207,7 @@ impl Sim {
             }
         }
         // The canon is a prefix of the final history.
-        for (k, h) in self.canon.iter().enumerate() {
+        for (k, (h, _)) in self.canon.iter().enumerate() {
             if final_log.get(k).map(|e| e.hash) != Some(*h) {
                 return Err(format!("invariant 4: committed commit {} lost", k + 1));
             }
@@ -1161,9 +1266,44 @@ impl Sim {
         Ok(())
     }
 
+    // ----- helpers for scripted scenarios -----
+
+    /// The node in LEADING (not standing down), if exactly one is.
+    pub fn leading(&self) -> Option<usize> {
+        let v: Vec<usize> = (0..self.n())
+            .filter(|&i| self.core(i).is_some_and(|c| c.state() == State::Leading))
+            .collect();
+        (v.len() == 1).then(|| v[0])
+    }
+
+    pub fn wait_leader(&mut self, bound: u64) -> Result<usize, String> {
+        self.run_until(bound, "a leader", |s| s.leading().is_some())?;
+        self.leading().ok_or_else(|| "no leader".to_string())
+    }
+
+    /// Submits a write and runs until it is answered.
+    pub fn write(&mut self, i: usize, c: Consistency, bound: u64) -> Result<Outcome, String> {
+        let id = self.submit(i, c, false);
+        self.run_until(bound, "an answer", |s| s.reqs[&id].outcome.is_some())?;
+        Ok(self.reqs[&id].outcome.clone().unwrap_or(Outcome::Unknown))
+    }
+
+    /// Runs until every live node holds the same durable tip as the leader and nothing is queued.
+    pub fn wait_synced(&mut self, bound: u64) -> Result<u64, String> {
+        self.run_until(bound, "every live node synchronized", |s| {
+            let Some(l) = s.leading() else {
+                return false;
+            };
+            let tip = s.nodes[l].disk.tip();
+            (0..s.n()).all(|i| {
+                !s.alive(i) || (s.nodes[i].disk.tip() == tip && s.nodes[i].disk.queue.is_empty())
+            })
+        })
+    }
+
     // ----- the random run -----
 
-    fn leader_now(&self) -> Option<usize> {
+    pub fn leader_now(&self) -> Option<usize> {
         (0..self.n()).find(|&i| self.core(i).is_some_and(|c| c.state().is_leader()))
     }
 
@@ -1183,7 +1323,7 @@ impl Sim {
         let n = self.n();
         let dead: Vec<usize> = (0..n).filter(|&i| !self.alive(i)).collect();
         let live: Vec<usize> = (0..n).filter(|&i| self.alive(i)).collect();
-        match self.rng.below(16) {
+        match self.rng.below(17) {
             0..=2 if !live.is_empty() => {
                 let i = self.rng.pick(&live);
                 self.crash(i);
@@ -1233,6 +1373,16 @@ impl Sim {
                 self.net.heal();
                 self.event("HEAL links".into());
             }
+            14 => {
+                // Pause a node (often the leader) for up to two election timeouts.
+                let i = match self.leader_now() {
+                    Some(l) if self.rng.chance(0.5) => l,
+                    _ => self.rng.below(n as u64) as usize,
+                };
+                let ticks = self.rng.range(1, 2 * self.cfg.timing.election);
+                self.nodes[i].paused_until = self.now + ticks;
+                self.event(format!("PAUSE node{i} for {ticks} ticks"));
+            }
             _ => {
                 self.net.loss = self.rng.pick(&[0.0, 0.0, 0.02, 0.1, 0.3]);
                 self.net.dup = self.rng.pick(&[0.0, 0.05, 0.2]);
@@ -1246,6 +1396,7 @@ impl Sim {
 
     /// The whole random run of one seed: chaos, healing, convergence, final checks.
     pub fn run_random(&mut self) -> Result<(), String> {
+        self.chaos = true;
         for _ in 0..self.cfg.chaos_ticks {
             if self.rng.chance(self.cfg.p_write) {
                 self.random_write();
@@ -1255,8 +1406,12 @@ impl Sim {
             }
             self.tick()?;
         }
-        // Heal: everyone up, every link up, a clean network.
+        // Heal: everyone up, every link up, a clean network and disks, nobody paused.
+        self.chaos = false;
         self.heal();
+        for node in &mut self.nodes {
+            node.paused_until = node.paused_until.min(self.now);
+        }
         for i in 0..self.n() {
             self.restart(i)?;
         }
