@@ -375,3 +375,96 @@ async fn bad_input_gets_errors_and_others_keep_working() {
         42
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commit_count_is_reported_and_fences_reads() {
+    let s = common::Bedrock::start();
+    let mut r = Raw::connect(s.port).await;
+    r.query(b"CREATE TABLE f (v int)").await;
+    let (types, _, _) = r.query(b"INSERT INTO f VALUES (1)").await;
+    assert!(
+        types.contains(&b'S'),
+        "a committed write sends ParameterStatus bedrock.commit_count: {types:?}"
+    );
+    let (types, _, _) = r.query(b"SELECT * FROM f").await;
+    assert!(!types.contains(&b'S'), "reads send no ParameterStatus");
+    let c = s.client().await;
+    let node: i64 = c
+        .query_one("SHOW bedrock.node_commit_count", &[])
+        .await
+        .unwrap()
+        .get::<_, String>(0)
+        .parse()
+        .unwrap();
+    assert_eq!(node, 2);
+    // A fence the node has not reached makes reads wait, then fail with 57014 naming the commit.
+    c.batch_execute(&format!(
+        "SET bedrock.commit_count = {}; SET bedrock.wait_timeout = '300ms'",
+        node + 1
+    ))
+    .await
+    .unwrap();
+    let e = c.query("SELECT 1", &[]).await.unwrap_err();
+    let db = e.as_db_error().unwrap();
+    assert_eq!(db.code().code(), "57014");
+    assert!(
+        db.message().contains(&format!("commit {}", node + 1)),
+        "{}",
+        db.message()
+    );
+    // Once another session commits, the fenced read goes through.
+    let c2 = s.client().await;
+    c.batch_execute("SET bedrock.wait_timeout = '10s'")
+        .await
+        .unwrap();
+    let reader = tokio::spawn(async move {
+        c.query_one("SELECT count(*) FROM f", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    c2.batch_execute("INSERT INTO f VALUES (2)").await.unwrap();
+    assert_eq!(reader.await.unwrap(), 2);
+    // The consistency setting accepts QUORUM/ONE/ASYNC in any case, nothing else.
+    c2.batch_execute("SET bedrock.consistency = 'async'")
+        .await
+        .unwrap();
+    assert_eq!(
+        c2.query_one("SHOW bedrock.consistency", &[])
+            .await
+            .unwrap()
+            .get::<_, String>(0),
+        "ASYNC"
+    );
+    let e = c2
+        .batch_execute("SET bedrock.consistency = 'all'")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code().unwrap().code(), "22023");
+    c2.batch_execute("BEGIN; SET LOCAL bedrock.consistency = one")
+        .await
+        .unwrap();
+    assert_eq!(
+        c2.query_one("SHOW bedrock.consistency", &[])
+            .await
+            .unwrap()
+            .get::<_, String>(0),
+        "ONE"
+    );
+    c2.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(
+        c2.query_one("SHOW bedrock.consistency", &[])
+            .await
+            .unwrap()
+            .get::<_, String>(0),
+        "ASYNC"
+    );
+    assert_eq!(
+        c2.query_one("SHOW bedrock.state", &[])
+            .await
+            .unwrap()
+            .get::<_, String>(0),
+        "LEADING"
+    );
+}

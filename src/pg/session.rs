@@ -1243,7 +1243,40 @@ impl Session {
         Ok(())
     }
 
+    /// Honour the session's read fence: wait until the node has applied `bedrock.commit_count`.
+    async fn await_fence(&mut self) -> PgResult<()> {
+        let fence: u64 = self
+            .settings
+            .get("bedrock.commit_count")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if fence <= self.node.store.commit_count() {
+            return Ok(());
+        }
+        let wait_ms = self
+            .settings
+            .get("bedrock.wait_timeout")
+            .and_then(|v| super::settings::parse_duration_ms(&v, 1000))
+            .unwrap_or(10_000);
+        let store = self.node.store.clone();
+        let cancel = self.cancel.clone();
+        cancel.arm(None);
+        let r = tokio::select! {
+            r = store.wait_for_commit(fence, std::time::Duration::from_millis(wait_ms)) => r,
+            _ = cancel.notify.notified() => return Err(self.stop_error()),
+        };
+        match r {
+            Ok(_) => Ok(()),
+            Err(at) => Err(PgError::new(
+                code::QUERY_CANCELED,
+                format!("canceling statement: waited {wait_ms}ms for this node to apply commit {fence} (bedrock.commit_count), but it has applied {at}"),
+            )
+            .with_hint("Lower bedrock.commit_count, raise bedrock.wait_timeout, or connect to a node that is caught up.")),
+        }
+    }
+
     async fn run_prepared(&mut self, p: &Prepared, params: &[Value]) -> PgResult<Outcome> {
+        self.await_fence().await?;
         let ctx = self.stmt_ctx();
         let autocommit = self.block == Block::Idle;
         if p.writes || self.writer.is_some() {

@@ -177,6 +177,8 @@ fn read_head(conn: &Connection) -> rusqlite::Result<Head> {
 pub struct Shared {
     catalog: RwLock<Arc<Catalog>>,
     commit_count: AtomicU64,
+    /// Wakes readers waiting for a commit count (`bedrock.commit_count` fences).
+    commits: tokio::sync::watch::Sender<u64>,
 }
 
 /// Options the store is opened with.
@@ -252,6 +254,7 @@ impl Store {
         let shared = Arc::new(Shared {
             catalog: RwLock::new(catalog.clone()),
             commit_count: AtomicU64::new(head.commit_count),
+            commits: tokio::sync::watch::channel(head.commit_count).0,
         });
         let writer = Writer {
             conn,
@@ -306,6 +309,17 @@ impl Store {
     /// Number of the last committed write transaction.
     pub fn commit_count(&self) -> u64 {
         self.shared.commit_count.load(Ordering::Acquire)
+    }
+
+    /// Wait until this node has applied commit `n` (a session's read fence), or time out.
+    /// Returns the node's commit count on success, or it on timeout as the error.
+    pub async fn wait_for_commit(&self, n: u64, timeout: std::time::Duration) -> Result<u64, u64> {
+        let mut rx = self.shared.commits.subscribe();
+        let wait = rx.wait_for(|c| *c >= n);
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(Ok(c)) => Ok(*c),
+            _ => Err(self.commit_count()),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -546,6 +560,7 @@ impl Writer {
             .write()
             .unwrap_or_else(|p| p.into_inner()) = self.catalog.clone();
         self.shared.commit_count.store(n, Ordering::Release);
+        self.shared.commits.send_replace(n);
         Ok(Some(n))
     }
 
