@@ -457,6 +457,15 @@ fn judge(
         }
         return;
     }
+    // A documented difference in output still has to succeed (or fail) like PostgreSQL.
+    if r.differs.is_some() && pg_errors.is_empty() != br_error.is_none() {
+        t.failures.push(format!(
+            "{at} (marked differs) succeeded on one server and failed on the other\n  SQL: {}\n{}",
+            r.sql,
+            shown()
+        ));
+        return;
+    }
     if r.differs.is_some() || diffs.is_empty() {
         if r.pending.is_some() && diffs.is_empty() {
             t.pending_notes.push(format!(

@@ -283,6 +283,7 @@ impl Tr<'_> {
                     let out = super::query::QueryOut {
                         sql: out_sql,
                         cols: out.cols,
+                        untyped: out.untyped,
                     };
                     let mut vals = Vec::new();
                     for (k, c) in targets.iter().enumerate() {

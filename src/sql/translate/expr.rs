@@ -60,6 +60,26 @@ pub fn common_type(a: PgType, b: PgType) -> Option<PgType> {
     None
 }
 
+/// PostgreSQL's select_common_type for two known types (CASE, COALESCE, UNION, VALUES, IN,
+/// ARRAY): like `common_type`, except that among string types the first one wins, since they
+/// all convert implicitly into each other and only text is "preferred" (it never gives way).
+pub fn select_common_type(a: PgType, b: PgType) -> Option<PgType> {
+    if !a.array && !b.array && a.scalar.is_string() && b.scalar.is_string() {
+        return Some(a);
+    }
+    common_type(a, b)
+}
+
+/// The type an untyped operand takes opposite a value of type `t`: varchar has no operators
+/// of its own, so PostgreSQL resolves `varchar_col = $1` with text's (and reports `$1` as text).
+fn operand_type(t: PgType) -> PgType {
+    if !t.array && t.scalar == Scalar::Varchar {
+        PgType::TEXT
+    } else {
+        t
+    }
+}
+
 /// Whether an assignment (INSERT/UPDATE target) from `from` to `to` is allowed implicitly.
 fn assignable(from: PgType, to: PgType) -> bool {
     if from == to {
@@ -124,7 +144,11 @@ fn figure(e: &Expr) -> Option<(String, u8)> {
         Expr::Collate { expr, .. } => figure(expr),
         // `a[1]` is named after the array.
         Expr::CompoundFieldAccess { root, .. } => figure(root),
-        Expr::Case { .. } => strong("case"),
+        // CASE is named after its ELSE result when that has a real name.
+        Expr::Case { else_result, .. } => match else_result.as_deref().and_then(figure) {
+            Some((n, 2)) => Some((n, 2)),
+            _ => Some(("case".into(), 1)),
+        },
         Expr::Exists { .. } => strong("exists"),
         Expr::Array(_) => strong("array"),
         Expr::Extract { .. } => strong("extract"),
@@ -953,7 +977,9 @@ impl Tr<'_> {
                 });
             }
             if f.is_integer() && s == Scalar::Numeric {
-                return Ok(x.sql);
+                // numeric is stored as decimal text: an INTEGER would sort and compare apart
+                // from the text values (SQLite orders storage classes before collations).
+                return Ok(format!("CAST({} AS TEXT)", x.sql));
             }
             if matches!(
                 f,
@@ -1066,7 +1092,7 @@ impl Tr<'_> {
             if let Ty::Known(k) = x.ty {
                 t = Some(match t {
                     None => k,
-                    Some(prev) => common_type(prev, k).ok_or_else(|| {
+                    Some(prev) => select_common_type(prev, k).ok_or_else(|| {
                         PgError::new(
                             code::DATATYPE_MISMATCH,
                             format!(
@@ -1096,11 +1122,11 @@ impl Tr<'_> {
                 Ok((self.coerce_keep(l, t)?, self.coerce_keep(r, t)?))
             }
             (Ty::Known(a), _) => {
-                let r2 = self.coerce_ex(r, a, -1)?;
+                let r2 = self.coerce_ex(r, operand_type(a), -1)?;
                 Ok((l, r2))
             }
             (_, Ty::Known(b)) => {
-                let l2 = self.coerce_ex(l, b, -1)?;
+                let l2 = self.coerce_ex(l, operand_type(b), -1)?;
                 Ok((l2, r))
             }
             _ => {
@@ -1869,10 +1895,12 @@ impl Tr<'_> {
             Some(e) => Some(self.expr(e, sc)?),
             None => None,
         };
-        let mut all = results.clone();
+        // PostgreSQL weighs the ELSE result first when it picks the common type.
+        let mut all = Vec::new();
         if let Some(x) = &else_x {
             all.push(x.clone());
         }
+        all.extend(results.iter().cloned());
         let t = self.unify(&all, "CASE")?.unwrap_or(PgType::TEXT);
         let mut sql = String::from("CASE");
         let op = match operand {

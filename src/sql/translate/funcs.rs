@@ -288,14 +288,21 @@ impl Tr<'_> {
             "min" | "max" => {
                 let x = one(self)?;
                 let t = x.known().unwrap_or(PgType::TEXT);
+                if t == PgType::BOOL {
+                    return Err(no_such_function(name, &["boolean".to_string()]));
+                }
                 let arg = match (t.scalar, x.collate) {
                     (Scalar::Numeric, None) => format!("{} COLLATE pg_numeric", x.sql),
                     (Scalar::Interval, None) => format!("{} COLLATE pg_interval", x.sql),
                     _ => x.sql.clone(),
                 };
-                let mut out = Ex::new(format!("{name}({d}{arg})"), t);
-                out.typmod = x.typmod;
-                out
+                // Aggregates return no typmod; min/max over varchar are text's.
+                let t = if t == PgType::VARCHAR {
+                    PgType::TEXT
+                } else {
+                    t
+                };
+                Ex::new(format!("{name}({d}{arg})"), t)
             }
             "bool_and" | "every" | "bool_or" => {
                 let x = one(self)?;

@@ -16,10 +16,13 @@ use crate::error::{PgError, PgResult, code};
 use crate::sql::types::{PgType, Scalar};
 
 /// A translated query: SQL and its typed output columns.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct QueryOut {
     pub sql: String,
     pub cols: Vec<OutCol>,
+    /// Output columns that are untyped literals (`NULL`, `'5'`): in a set operation they take
+    /// the other branches' type, as PostgreSQL resolves them.
+    pub untyped: Vec<bool>,
 }
 
 /// The collation SQLite should compare a stored column of this type with.
@@ -365,6 +368,7 @@ impl Tr<'_> {
                 list.join(", "),
                 quote(alias)
             ),
+            untyped: o.untyped,
             cols: o.cols,
         })
     }
@@ -389,6 +393,7 @@ impl Tr<'_> {
                         .map(|c| format!("{}.{}", quote(&a), quote(&c.name)))
                         .collect();
                     Ok(QueryOut {
+                        untyped: o.untyped.clone(),
                         sql: format!(
                             "SELECT {} FROM ({}) AS {}",
                             list.join(", "),
@@ -430,15 +435,21 @@ impl Tr<'_> {
                     (SetOperator::Except, false) | (SetOperator::Minus, false) => "EXCEPT",
                     _ => return Err(PgError::unsupported(format!("{op} ALL"))),
                 };
-                // Unify column types.
+                // Unify column types (an untyped literal column takes the other side's type).
                 let mut cols = Vec::new();
+                let mut untyped = Vec::new();
                 let mut conv_l = false;
                 let mut conv_r = false;
-                for (a, b) in l.cols.iter().zip(&r.cols) {
-                    let t = if a.ty == b.ty {
+                let lu = |i: usize| l.untyped.get(i).copied().unwrap_or(false);
+                let ru = |i: usize| r.untyped.get(i).copied().unwrap_or(false);
+                for (i, (a, b)) in l.cols.iter().zip(&r.cols).enumerate() {
+                    untyped.push(lu(i) && ru(i));
+                    let t = if a.ty == b.ty || ru(i) {
                         a.ty
+                    } else if lu(i) {
+                        b.ty
                     } else {
-                        super::expr::common_type(a.ty, b.ty).ok_or_else(|| {
+                        super::expr::select_common_type(a.ty, b.ty).ok_or_else(|| {
                             PgError::new(
                                 code::DATATYPE_MISMATCH,
                                 format!(
@@ -472,6 +483,7 @@ impl Tr<'_> {
                 } else {
                     r.sql.clone()
                 };
+                let _ = (&lu, &ru);
                 let cols: Vec<OutCol> = cols
                     .into_iter()
                     .map(|c| OutCol {
@@ -483,6 +495,7 @@ impl Tr<'_> {
                 Ok(QueryOut {
                     sql: format!("{ls} {kw} {rs}"),
                     cols,
+                    untyped,
                 })
             }
             SetExpr::Table(t) => {
@@ -506,9 +519,14 @@ impl Tr<'_> {
     fn convert_side(&mut self, side: &QueryOut, cols: &[OutCol]) -> PgResult<String> {
         let a = self.alias("u");
         let mut list = Vec::new();
-        for (c, target) in side.cols.iter().zip(cols) {
-            let x = Ex::new(format!("{}.{}", quote(&a), quote(&c.name)), c.ty);
-            let s = self.coerce(x, target.ty, -1)?;
+        for (i, (c, target)) in side.cols.iter().zip(cols).enumerate() {
+            let col = format!("{}.{}", quote(&a), quote(&c.name));
+            let s = if side.untyped.get(i).copied().unwrap_or(false) && c.ty != target.ty {
+                // An untyped literal is read as a value of the resolved type.
+                format!("pg_cast({col}, {}, {}, -1)", c.ty.oid(), target.ty.oid())
+            } else {
+                self.coerce(Ex::new(col, c.ty), target.ty, -1)?
+            };
             list.push(format!("{s} AS {}", quote(&c.name)));
         }
         Ok(format!(
@@ -578,6 +596,7 @@ impl Tr<'_> {
             .map(|(i, c)| format!("{}.column{} AS {}", quote(&a), i + 1, quote(&c.name)))
             .collect();
         Ok(QueryOut {
+            untyped: Vec::new(),
             sql: format!(
                 "SELECT {} FROM (VALUES {}) AS {}",
                 list.join(", "),
@@ -632,16 +651,19 @@ impl Tr<'_> {
         };
         // Projection.
         let mut items: Vec<(String, Ex)> = Vec::new();
+        let mut untyped: Vec<bool> = Vec::new();
         for item in &s.projection {
             match item {
                 SelectItem::UnnamedExpr(e) => {
                     let x = self.expr(e, &sc)?;
+                    untyped.push(matches!(x.ty, Ty::Unknown) && x.lit.is_some());
                     let x = self.settle(x)?;
                     let name = x.name.clone().unwrap_or_else(|| "?column?".into());
                     items.push((name, x));
                 }
                 SelectItem::ExprWithAlias { expr, alias } => {
                     let x = self.expr(expr, &sc)?;
+                    untyped.push(matches!(x.ty, Ty::Unknown) && x.lit.is_some());
                     let x = self.settle(x)?;
                     items.push((ident(alias), x));
                 }
@@ -656,6 +678,7 @@ impl Tr<'_> {
                     }
                     for c in sc.star(None)? {
                         items.push((c.name.clone(), col_ex(&c)));
+                        untyped.push(false);
                     }
                 }
                 SelectItem::QualifiedWildcard(kind, _) => {
@@ -667,6 +690,7 @@ impl Tr<'_> {
                     };
                     for c in sc.star(Some(&q))? {
                         items.push((c.name.clone(), col_ex(&c)));
+                        untyped.push(false);
                     }
                 }
                 SelectItem::ExprWithAliases { .. } => {
@@ -819,6 +843,7 @@ impl Tr<'_> {
                 )
             };
             return Ok(QueryOut {
+                untyped,
                 sql: format!(
                     "SELECT {} FROM ({inner}) AS {} WHERE {}.{} = 1{outer_order}{limit}",
                     outer_list.join(", "),
@@ -843,6 +868,7 @@ impl Tr<'_> {
                 proj.join(", ")
             ),
             cols,
+            untyped,
         })
     }
 
