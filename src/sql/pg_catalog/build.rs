@@ -6,7 +6,7 @@
 //! with them: a refresh inside a write transaction that is then rolled back leaves tables and
 //! marker consistent, and the next statement rebuilds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rusqlite::Connection;
 use rusqlite::types::Value;
@@ -18,8 +18,8 @@ use super::{
 };
 use crate::error::{PgError, PgResult};
 use crate::sql::catalog::{
-    Catalog, Column, ConstraintKind, Identity, Index, PUBLIC_NAMESPACE_OID, RelKind, Sequence,
-    Table,
+    Catalog, Column, ConstraintKind, Identity, Index, Object, PUBLIC_NAMESPACE_OID, RelKind,
+    Sequence, Table,
 };
 use crate::sql::types::{PgType, Scalar};
 
@@ -688,18 +688,63 @@ fn attrdef_oid(table: u32, attnum: i16) -> u32 {
     (3u64 << 30) as u32 + v as u32
 }
 
+/// The catalog with the lookups the row builders need, computed once (so a build is linear in
+/// the number of objects).
+struct View<'a> {
+    cat: &'a Catalog,
+    indexes: HashMap<&'a str, Vec<&'a Index>>,
+    /// Sequence owned by (table, column).
+    owned: HashMap<(&'a str, &'a str), &'a Sequence>,
+    /// Tables some foreign key references.
+    referenced: HashSet<&'a str>,
+}
+
+impl<'a> View<'a> {
+    fn new(cat: &'a Catalog) -> View<'a> {
+        let mut v = View {
+            cat,
+            indexes: HashMap::new(),
+            owned: HashMap::new(),
+            referenced: HashSet::new(),
+        };
+        for o in cat.objects() {
+            match o {
+                Object::Index(i) => v.indexes.entry(i.table.as_str()).or_default().push(i),
+                Object::Sequence(s) => {
+                    if let Some((t, c)) = &s.owned_by {
+                        v.owned.insert((t.as_str(), c.as_str()), s);
+                    }
+                }
+                Object::Table(t) => {
+                    for c in &t.constraints {
+                        if let ConstraintKind::ForeignKey { ref_table, .. } = &c.kind {
+                            v.referenced.insert(ref_table.as_str());
+                        }
+                    }
+                }
+            }
+        }
+        v
+    }
+
+    fn indexes_of(&self, table: &str) -> impl Iterator<Item = &'a Index> + '_ {
+        self.indexes.get(table).into_iter().flatten().copied()
+    }
+}
+
 /// Every row derived from the shadow catalog.
 pub(crate) fn catalog_rows(cat: &Catalog, out: &mut Out) {
+    let v = View::new(cat);
     for t in cat.tables() {
-        table_rows(cat, t, out);
+        table_rows(&v, t, out);
     }
     for o in cat.objects() {
-        if let crate::sql::catalog::Object::Index(i) = o {
-            index_rows(cat, i, out);
+        if let Object::Index(i) = o {
+            index_rows(&v, i, out);
         }
     }
     for s in cat.sequences() {
-        sequence_rows(cat, s, out);
+        sequence_rows(&v, s, out);
     }
 }
 
@@ -707,19 +752,15 @@ fn attnum_of(t: &Table, col: &str) -> i64 {
     t.column(col).map_or(0, |c| c.attnum as i64)
 }
 
-fn table_rows(cat: &Catalog, t: &Table, out: &mut Out) {
+fn table_rows(v: &View, t: &Table, out: &mut Out) {
     let view = t.kind == RelKind::View;
-    let has_index = cat.indexes_of(&t.name).next().is_some();
+    let has_index = v.indexes_of(&t.name).next().is_some();
     let checks = t
         .constraints
         .iter()
         .filter(|c| matches!(c.kind, ConstraintKind::Check(_)))
         .count();
-    let referenced = cat.tables().any(|o| {
-        o.constraints.iter().any(
-            |c| matches!(&c.kind, ConstraintKind::ForeignKey { ref_table, .. } if *ref_table == t.name),
-        )
-    });
+    let referenced = v.referenced.contains(t.name.as_str());
     let has_fk = t
         .constraints
         .iter()
@@ -804,10 +845,10 @@ fn table_rows(cat: &Catalog, t: &Table, out: &mut Out) {
             .set("is_typed", "NO")
     }));
     for c in &t.columns {
-        column_rows(cat, t, c, out);
+        column_rows(v, t, c, out);
     }
     for con in &t.constraints {
-        constraint_rows(cat, t, con, out);
+        constraint_rows(v, t, con, out);
     }
     // NOT NULL columns appear in information_schema as CHECK constraints.
     if !view {
@@ -833,7 +874,7 @@ fn table_rows(cat: &Catalog, t: &Table, out: &mut Out) {
     }
 }
 
-fn column_rows(cat: &Catalog, t: &Table, c: &Column, out: &mut Out) {
+fn column_rows(v: &View, t: &Table, c: &Column, out: &mut Out) {
     let has_def = c.default.is_some() && c.identity.is_none();
     out.push(out.pg("pg_attribute").map(|r| {
         attribute(r, t.oid, &c.name, c.ty, c.typmod, c.attnum, c.not_null)
@@ -871,11 +912,7 @@ fn column_rows(cat: &Catalog, t: &Table, c: &Column, out: &mut Out) {
                 .set("description", cm.as_str())
         }));
     }
-    let seq = cat.sequences().find(|s| {
-        s.owned_by
-            .as_ref()
-            .is_some_and(|(tb, col)| *tb == t.name && *col == c.name)
-    });
+    let seq = v.owned.get(&(t.name.as_str(), c.name.as_str())).copied();
     if let Some(s) = seq {
         out.aux(
             t.oid,
@@ -941,8 +978,8 @@ fn constraint_names(r: Row, name: &str, table: &str) -> Row {
 }
 
 /// The unique index of `table` whose key is exactly `cols` (what a foreign key relies on).
-fn unique_index_on<'a>(cat: &'a Catalog, table: &'a str, cols: &[String]) -> Option<&'a Index> {
-    cat.indexes_of(table).find(|i| {
+fn unique_index_on<'a>(v: &View<'a>, table: &str, cols: &[String]) -> Option<&'a Index> {
+    v.indexes_of(table).find(|i| {
         i.unique
             && i.predicate.is_none()
             && i.key_columns.len() == cols.len()
@@ -953,7 +990,8 @@ fn unique_index_on<'a>(cat: &'a Catalog, table: &'a str, cols: &[String]) -> Opt
     })
 }
 
-fn constraint_rows(cat: &Catalog, t: &Table, con: &crate::sql::catalog::Constraint, out: &mut Out) {
+fn constraint_rows(v: &View, t: &Table, con: &crate::sql::catalog::Constraint, out: &mut Out) {
+    let cat = v.cat;
     let conkey = int_array(con.columns.iter().map(|c| attnum_of(t, c)));
     let mut r = out.pg("pg_constraint").map(|r| {
         r.set("oid", con.oid)
@@ -1007,7 +1045,7 @@ fn constraint_rows(cat: &Catalog, t: &Table, con: &crate::sql::catalog::Constrai
     }
     match &con.kind {
         ConstraintKind::PrimaryKey | ConstraintKind::Unique => {
-            let idx = cat
+            let idx = v
                 .indexes_of(&t.name)
                 .find(|i| i.constraint.as_deref() == Some(con.name.as_str()));
             r = r.map(|r| r.set("conindid", idx.map_or(0, |i| i.oid)));
@@ -1054,7 +1092,7 @@ fn constraint_rows(cat: &Catalog, t: &Table, con: &crate::sql::catalog::Constrai
                     .iter()
                     .map(|c| rt.map_or(0, |x| attnum_of(x, c))),
             );
-            let uidx = unique_index_on(cat, ref_table, ref_columns);
+            let uidx = unique_index_on(v, ref_table, ref_columns);
             r = r.map(|r| {
                 r.set("confrelid", ref_oid)
                     .set("conindid", uidx.map_or(0, |i| i.oid))
@@ -1161,7 +1199,8 @@ fn expr_key(cat: &Catalog, t: &Table, expr: &str) -> (String, PgType, i32) {
     (name, ty, typmod)
 }
 
-fn index_rows(cat: &Catalog, idx: &Index, out: &mut Out) {
+fn index_rows(v: &View, idx: &Index, out: &mut Out) {
+    let cat = v.cat;
     let Some(t) = cat.table(&idx.table) else {
         return;
     };
@@ -1257,7 +1296,8 @@ fn index_rows(cat: &Catalog, idx: &Index, out: &mut Out) {
     out.aux(idx.oid, 0, 1, deparse::index_def(idx, method, true));
 }
 
-fn sequence_rows(cat: &Catalog, s: &Sequence, out: &mut Out) {
+fn sequence_rows(v: &View, s: &Sequence, out: &mut Out) {
+    let cat = v.cat;
     out.push(out.pg("pg_class").map(|r| {
         class_base(r, s.oid, &s.name, PUBLIC_NAMESPACE_OID)
             .set("relfilenode", s.oid)
