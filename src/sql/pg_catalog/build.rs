@@ -30,7 +30,7 @@ use crate::sql::types::{PgType, Scalar};
 pub const AUX_TABLE: &str = "temp.\"__bedrock_pgc_def\"";
 const STATE_TABLE: &str = "temp.\"__bedrock_pgc_state\"";
 /// Bump when the static rows or the table layout change.
-const STATIC_VERSION: i64 = 1;
+const STATIC_VERSION: i64 = 2;
 
 /// OID of the pg_class / pg_constraint / pg_namespace / pg_attrdef catalogs (classid values).
 const PG_CLASS: i64 = 1259;
@@ -207,6 +207,7 @@ fn load_static(conn: &Connection) -> PgResult<()> {
         ("pg_language", s::PG_LANGUAGE),
         ("pg_roles", s::PG_ROLES),
         ("pg_user", s::PG_USER),
+        ("pg_shadow", s::PG_SHADOW),
     ] {
         insert_literal_rows(conn, name, rows)?;
     }
@@ -233,6 +234,12 @@ const DYNAMIC: &[(Schema, &str, &str)] = &[
     (Schema::PgCatalog, "pg_views", "schemaname = 'public'"),
     (Schema::PgCatalog, "pg_indexes", "1"),
     (Schema::PgCatalog, "pg_sequences", "1"),
+    (Schema::PgCatalog, "pg_stat_user_tables", "1"),
+    (Schema::PgCatalog, "pg_stat_all_tables", "1"),
+    (Schema::PgCatalog, "pg_statio_user_tables", "1"),
+    (Schema::PgCatalog, "pg_stat_user_indexes", "1"),
+    (Schema::PgCatalog, "pg_stat_all_indexes", "1"),
+    (Schema::PgCatalog, "pg_statio_user_indexes", "1"),
     (
         Schema::InformationSchema,
         "tables",
@@ -828,6 +835,18 @@ fn table_rows(v: &View, t: &Table, out: &mut Out) {
         out.aux(t.oid, 0, 0, format!(" {def};"));
         out.aux(t.oid, 0, 1, format!(" {def};"));
     } else {
+        // Statistics views list every table (with zero counters: nothing is tracked).
+        for stat in [
+            "pg_stat_user_tables",
+            "pg_stat_all_tables",
+            "pg_statio_user_tables",
+        ] {
+            out.push(out.pg(stat).map(|r| {
+                r.set("relid", t.oid)
+                    .set("schemaname", "public")
+                    .set("relname", t.name.as_str())
+            }));
+        }
         out.push(out.pg("pg_tables").map(|r| {
             r.set("schemaname", "public")
                 .set("tablename", t.name.as_str())
@@ -1285,6 +1304,19 @@ fn index_rows(v: &View, idx: &Index, out: &mut Out) {
             )
             .set("indpred", idx.predicate.as_ref().map(|p| p.pg.clone()))
     }));
+    for stat in [
+        "pg_stat_user_indexes",
+        "pg_stat_all_indexes",
+        "pg_statio_user_indexes",
+    ] {
+        out.push(out.pg(stat).map(|r| {
+            r.set("relid", t.oid)
+                .set("indexrelid", idx.oid)
+                .set("schemaname", "public")
+                .set("relname", t.name.as_str())
+                .set("indexrelname", idx.name.as_str())
+        }));
+    }
     let plain = deparse::index_def(idx, method, false);
     out.push(out.pg("pg_indexes").map(|r| {
         r.set("schemaname", "public")

@@ -172,7 +172,7 @@ fn relation_sql(d: &RelDef, env: &Env) -> String {
             (Schema::PgCatalog, "pg_authid" | "pg_roles", "rolname") => Some(format!(
                 "CASE WHEN t.\"oid\" = {SUPERUSER_OID} THEN {user} ELSE {q} END"
             )),
-            (Schema::PgCatalog, "pg_user", "usename") => Some(user.clone()),
+            (Schema::PgCatalog, "pg_user" | "pg_shadow", "usename") => Some(user.clone()),
             (
                 Schema::PgCatalog,
                 _,
