@@ -64,6 +64,19 @@ SELECT count(*), sum(salary), avg(salary), max(salary) FROM emp WHERE id > 100;
 SELECT name, count(*) FROM emp;
 -- error: 42803
 SELECT dept_id, name FROM emp GROUP BY dept_id;
+SELECT length("name") AS l, count(*) FROM emp GROUP BY length(name) ORDER BY l;
+SELECT e.id, e.name, count(m.id) FROM emp e LEFT JOIN emp m ON m.manager_id = e.id GROUP BY e.id ORDER BY e.id;
+SELECT d.name, sum(e.salary) FROM dept d JOIN emp e ON e.dept_id = d.id GROUP BY d.id ORDER BY d.name;
+SELECT salary + 1 AS s, count(*) FROM emp GROUP BY salary + 1 ORDER BY s NULLS FIRST;
+SELECT dept_id, count(*), rank() OVER (ORDER BY count(*) DESC, dept_id) FROM emp GROUP BY dept_id ORDER BY dept_id NULLS FIRST;
+SELECT (SELECT count(*) FROM emp e2 WHERE e2.dept_id = d.id) AS n, d.name FROM dept d ORDER BY d.id;
+SELECT dept_id, count(*) FROM emp GROUP BY dept_id HAVING max(salary) > 95 ORDER BY count(*) DESC, dept_id;
+-- error: 42803
+SELECT e.name, count(*) FROM emp e JOIN dept d ON d.id = e.dept_id GROUP BY d.id;
+-- error: 42803
+SELECT dept_id, count(*) FROM emp GROUP BY dept_id ORDER BY salary;
+-- error: 42803
+SELECT dept_id FROM emp GROUP BY dept_id HAVING salary > 1;
 
 -- Ordering and paging.
 SELECT name, salary FROM emp ORDER BY salary DESC NULLS LAST, name;
@@ -85,6 +98,8 @@ SELECT DISTINCT ON (salary) salary, name FROM emp ORDER BY salary NULLS FIRST, n
 -- Set operations.
 SELECT id FROM a UNION SELECT id FROM b ORDER BY id;
 SELECT id FROM a UNION ALL SELECT id FROM b ORDER BY id;
+SELECT 1, 2 UNION SELECT 3, 4 ORDER BY 1 DESC;
+SELECT 1 AS x, 2 AS x UNION SELECT 3, 4 ORDER BY 2;
 SELECT id FROM a INTERSECT SELECT id FROM b ORDER BY 1;
 SELECT id FROM a EXCEPT SELECT id FROM b ORDER BY 1;
 SELECT x FROM a UNION SELECT y FROM b ORDER BY 1 DESC LIMIT 3;

@@ -62,3 +62,38 @@ INSERT INTO pt (id, name, price) VALUES ($1, $2, $3);
 -- params: toolong
 SELECT $1::varchar(3), $1::char(2), length($1);
 SELECT id, name, price, flag, big, tags, data, u, d FROM pt ORDER BY id;
+
+-- Parameter types inferred from their context.
+-- params: 1 | 2
+SELECT id FROM pt WHERE id IN ($1, $2) ORDER BY id;
+-- params: 1 | 3
+SELECT id FROM pt WHERE id BETWEEN $1 AND $2 ORDER BY id;
+-- params: fallback
+SELECT coalesce(name, $1) FROM pt ORDER BY id;
+-- params: x%
+SELECT count(*) FROM pt WHERE name LIKE $1;
+-- params: >
+SELECT $1 || name FROM pt WHERE name IS NOT NULL ORDER BY id;
+-- error: 42725
+-- params: 5
+SELECT d + $1 FROM pt WHERE d IS NOT NULL;
+-- params: 5
+SELECT d + $1::int FROM pt WHERE d IS NOT NULL;
+-- error: 42725
+SELECT '2024-01-01'::date + '1';
+-- params: 1 day
+SELECT at - $1::interval FROM pt WHERE at IS NOT NULL;
+-- params: 2000-01-01 00:00:00
+SELECT count(*) FROM pt WHERE at > $1;
+-- params: 41
+SELECT $1 + 1;
+-- params: 7
+SELECT price * $1 FROM pt WHERE price IS NOT NULL ORDER BY id;
+-- params: NULL
+SELECT $1::text IS NULL;
+-- params: t
+SELECT CASE WHEN $1 THEN 'yes' ELSE 'no' END;
+-- params: {"k": 1}
+SELECT count(*) FROM pt WHERE data = $1;
+-- params: x
+SELECT $1 = name FROM pt ORDER BY id;

@@ -1543,6 +1543,14 @@ impl Tr<'_> {
                 PgType::INTERVAL,
             )));
         }
+        // date ± an untyped value: date ± integer, ± interval and + time all fit.
+        if is(lt, Scalar::Date) && (plus || minus) && rt.is_none() {
+            return Err(PgError::new(
+                "42725", // ambiguous_function
+                format!("operator is not unique: date {} unknown", if plus { "+" } else { "-" }),
+            )
+            .with_hint("Could not choose a best candidate operator. You might need to add explicit type casts."));
+        }
         // date ± integer
         if is(lt, Scalar::Date) && (plus || minus) && (rt.is_none_or(|t| t.scalar.is_integer())) {
             let n = self.coerce(r, PgType::INT4, -1)?;

@@ -174,6 +174,28 @@ pub fn contains_aggregate(e: &Expr) -> bool {
     is_aggregate_call(e) || (!is_window_call(e) && children(e).into_iter().any(contains_aggregate))
 }
 
+/// An expression with identifiers normalised (unquoted names lower-cased, quotes dropped), so
+/// `lower("name")` in GROUP BY matches `lower(name)` in the select list.
+fn normalized(e: &Expr) -> Expr {
+    use sqlparser::ast::visit_expressions_mut;
+    let fix = |i: &mut sqlparser::ast::Ident| {
+        if i.quote_style.is_none() {
+            i.value = i.value.to_lowercase();
+        }
+        i.quote_style = None;
+    };
+    let mut e = e.clone();
+    let _ = visit_expressions_mut(&mut e, |x| {
+        match x {
+            Expr::Identifier(i) => fix(i),
+            Expr::CompoundIdentifier(parts) => parts.iter_mut().for_each(fix),
+            _ => {}
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    e
+}
+
 /// What the grouping check needs to know about a SELECT.
 pub struct Grouping<'a> {
     pub projection: &'a [SelectItem],
@@ -184,15 +206,20 @@ pub struct Grouping<'a> {
 
 struct Checker<'a, 's> {
     sc: &'a Scope<'s>,
-    /// GROUP BY expressions (select-list positions and aliases resolved).
-    groups: Vec<&'a Expr>,
+    /// GROUP BY expressions (select-list positions and aliases resolved), normalised.
+    groups: Vec<Expr>,
     /// SQL of the grouped columns and of the columns functionally dependent on them.
     allowed: HashSet<String>,
 }
 
 impl Checker<'_, '_> {
     fn check(&self, e: &Expr) -> PgResult<()> {
-        if self.groups.contains(&e) || is_aggregate_call(e) || is_window_call(e) {
+        if is_aggregate_call(e) || is_window_call(e) {
+            return Ok(());
+        }
+        if !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+            && self.groups.contains(&normalized(e))
+        {
             return Ok(());
         }
         let col = match e {
@@ -325,7 +352,7 @@ impl Tr<'_> {
         }
         let ck = Checker {
             sc,
-            groups,
+            groups: groups.iter().map(|g| normalized(g)).collect(),
             allowed,
         };
         for item in g.projection {
