@@ -66,7 +66,6 @@ SELECT 'a' || NULL, concat('a', NULL, 'b', 1), concat_ws('-', 'x', NULL, 'y');
 SELECT substring('hello world' from 7), substring('hello' from 2 for 3), substr('hello', 2, 2), left('hello', 2), right('hello', 3);
 -- pending: reverse/repeat need pg_reverse/pg_repeat (function library (src/sql/functions))
 SELECT position('lo' in 'hello'), strpos('hello', 'l'), replace('a-b-c', '-', '+'), reverse('abc'), repeat('ab', 3);
--- pending: trim forms (function library (src/sql/functions))
 SELECT trim('  x  '), ltrim('  x'), rtrim('x  '), trim(both 'x' from 'xxaxx'), btrim('xyx', 'x');
 -- pending: lpad/rpad/initcap/split_part are not registered (function library (src/sql/functions))
 SELECT lpad('7', 3, '0'), rpad('ab', 5, '.'), initcap('hello wORLD'), split_part('a,b,c', ',', 2);

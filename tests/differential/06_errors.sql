@@ -137,7 +137,7 @@ SHOW no_such_setting;
 SET TIME ZONE 'Nowhere/Special';
 
 -- Unsupported constructs fail with 0A000 on bedrock-pg.
--- bedrock-error: 0A000 PL/pgSQL functions are not supported
+-- bedrock-error: 0A000 user-defined functions (CREATE FUNCTION) are not supported
 CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql;
 -- bedrock-error: 0A000 schemas other than public are not supported
 CREATE SCHEMA other;
