@@ -313,6 +313,15 @@ fn known_code(c: &str) -> Option<&'static str> {
         STATEMENT_COMPLETION_UNKNOWN,
         SERIALIZATION_FAILURE,
         CANNOT_CONNECT_NOW,
+        UNTRANSLATABLE_CHARACTER,
+        // Raised by the SQL function library (src/sql/functions, `xcode`).
+        "22004",
+        "22011",
+        "2201E",
+        "2201F",
+        "2201G",
+        "2202E",
+        "54001",
     ];
     ALL.iter().copied().find(|k| *k == c)
 }

@@ -315,6 +315,7 @@ impl Session {
             zone: self.settings.zone(),
             user,
             database,
+            pid: self.pid,
         };
         put(&mut self.out, B::Authentication(Authentication::Ok));
         for name in super::settings::REPORTED {

@@ -90,7 +90,7 @@ pub fn parse_bool(input: &str) -> PgResult<bool> {
     }
 }
 
-fn parse_float(input: &str, ty: &str) -> PgResult<f64> {
+pub(crate) fn parse_float(input: &str, ty: &str) -> PgResult<f64> {
     let t = input.trim();
     let v = match t.to_ascii_lowercase().as_str() {
         "nan" => f64::NAN,

@@ -4,8 +4,18 @@
 //! `StmtCtx`: every node computes the same values.
 
 mod catalog;
+mod aggregates;
+mod arrays;
+mod bytes;
+mod calendar;
 mod datetime;
+mod format;
+mod formatting;
+mod json;
+mod jsonparse;
+mod math;
 mod numeric;
+mod regex;
 mod sequence;
 mod text;
 
@@ -130,6 +140,61 @@ pub(crate) fn text_arg(c: &Context<'_>, i: usize) -> Option<String> {
     }
 }
 
+/// An integer argument (NULL as None). Integral reals are accepted; other text is rejected
+/// with PostgreSQL's integer input error.
+pub(crate) fn int_arg(c: &Context<'_>, i: usize) -> rusqlite::Result<Option<i64>> {
+    match c.get_raw(i) {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(v) => Ok(Some(v)),
+        ValueRef::Real(f) => {
+            let r = f.round_ties_even();
+            if r.is_finite() && r >= i64::MIN as f64 && r <= i64::MAX as f64 {
+                Ok(Some(r as i64))
+            } else {
+                Err(udf_err(PgError::new(
+                    code::NUMERIC_VALUE_OUT_OF_RANGE,
+                    "integer out of range",
+                )))
+            }
+        }
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            let s = String::from_utf8_lossy(t);
+            s.trim().parse::<i64>().map(Some).map_err(|_| {
+                udf_err(PgError::new(
+                    code::INVALID_TEXT_REPRESENTATION,
+                    format!("invalid input syntax for type integer: \"{s}\""),
+                ))
+            })
+        }
+    }
+}
+
+/// A float argument (NULL as None).
+pub(crate) fn float_arg(c: &Context<'_>, i: usize) -> rusqlite::Result<Option<f64>> {
+    match c.get_raw(i) {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(v) => Ok(Some(v as f64)),
+        ValueRef::Real(f) => Ok(Some(f)),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            let s = String::from_utf8_lossy(t);
+            values::parse_float(&s, "double precision")
+                .map(Some)
+                .map_err(udf_err)
+        }
+    }
+}
+
+/// SQLSTATEs our functions raise that the shared error table does not list.
+pub(crate) mod xcode {
+    pub const NULL_VALUE_NOT_ALLOWED: &str = "22004";
+    pub const SUBSTRING_ERROR: &str = "22011";
+    pub const INVALID_ARGUMENT_FOR_LOG: &str = "2201E";
+    pub const INVALID_ARGUMENT_FOR_POWER: &str = "2201F";
+    pub const INVALID_ARGUMENT_FOR_WIDTH_BUCKET: &str = "2201G";
+    pub const ARRAY_SUBSCRIPT_ERROR: &str = "2202E";
+    pub const STATEMENT_TOO_COMPLEX: &str = "54001";
+}
+
 pub(crate) fn owned(v: ValueRef<'_>) -> Value {
     crate::store::owned(v)
 }
@@ -144,8 +209,17 @@ pub fn register(conn: &Connection, ctx: Shared) -> rusqlite::Result<()> {
     datetime::register(conn, ctx.clone())?;
     numeric::register(conn)?;
     sequence::register(conn, ctx.clone())?;
+    regex::register(conn)?;
     text::register(conn)?;
     catalog::register(conn, ctx.clone())?;
+    bytes::register(conn)?;
+    format::register(conn)?;
+    math::register(conn)?;
+    arrays::register(conn, ctx.clone())?;
+    json::register(conn, ctx.clone())?;
+    formatting::register(conn, ctx.clone())?;
+    calendar::register(conn, ctx.clone())?;
+    aggregates::register(conn)?;
     Ok(())
 }
 

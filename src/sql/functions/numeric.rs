@@ -13,13 +13,13 @@ use crate::sql::numeric::canonical;
 
 /// A numeric operand: a decimal, or one of PostgreSQL's special values.
 #[derive(Debug, Clone)]
-enum Num {
+pub(super) enum Num {
     Dec(BigDecimal),
     NaN,
     Inf(bool),
 }
 
-fn arg(v: ValueRef<'_>) -> rusqlite::Result<Option<Num>> {
+pub(super) fn arg(v: ValueRef<'_>) -> rusqlite::Result<Option<Num>> {
     let bad = |s: &str| {
         udf_err(PgError::new(
             code::INVALID_TEXT_REPRESENTATION,
@@ -50,7 +50,7 @@ fn arg(v: ValueRef<'_>) -> rusqlite::Result<Option<Num>> {
     }))
 }
 
-fn out(n: Num) -> String {
+pub(super) fn out(n: Num) -> String {
     match n {
         Num::Dec(d) => canonical(&d),
         Num::NaN => "NaN".into(),
@@ -59,12 +59,12 @@ fn out(n: Num) -> String {
     }
 }
 
-fn scale(d: &BigDecimal) -> i64 {
+pub(super) fn scale(d: &BigDecimal) -> i64 {
     d.fractional_digit_count().max(0)
 }
 
 /// Base-10000 weight and first digit group of a decimal (PostgreSQL's NumericVar view).
-fn weight_and_first(d: &BigDecimal) -> (i64, i64) {
+pub(super) fn weight_and_first(d: &BigDecimal) -> (i64, i64) {
     if d.is_zero() {
         return (0, 0);
     }
@@ -88,18 +88,18 @@ fn weight_and_first(d: &BigDecimal) -> (i64, i64) {
 }
 
 /// PostgreSQL's `select_div_scale`.
-fn div_scale(a: &BigDecimal, b: &BigDecimal) -> i64 {
+pub(super) fn div_scale(a: &BigDecimal, b: &BigDecimal) -> i64 {
     let (w1, f1) = weight_and_first(a);
     let (w2, f2) = weight_and_first(b);
     let mut qweight = w1 - w2;
-    if f1 < f2 {
+    if f1 <= f2 {
         qweight -= 1;
     }
     let rscale = 16 - qweight * 4;
     rscale.max(scale(a)).max(scale(b)).clamp(0, 1000)
 }
 
-fn div(a: &BigDecimal, b: &BigDecimal) -> rusqlite::Result<BigDecimal> {
+pub(super) fn div(a: &BigDecimal, b: &BigDecimal) -> rusqlite::Result<BigDecimal> {
     if b.is_zero() {
         return Err(udf_err(PgError::new(
             code::DIVISION_BY_ZERO,
@@ -312,7 +312,7 @@ pub(super) fn register(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
         let Some(n) = arg(f.get_raw(0))? else {
             return Ok(None);
         };
-        let s: i64 = f.get(1)?;
+        let s = f.get::<i64>(1)?.clamp(-MAX_RESULT_SCALE, MAX_RESULT_SCALE);
         Ok(Some(match n {
             Num::Dec(d) => canonical(&d.with_scale_round(s, RoundingMode::HalfUp)),
             other => out(other),
@@ -322,7 +322,7 @@ pub(super) fn register(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
         let Some(n) = arg(f.get_raw(0))? else {
             return Ok(None);
         };
-        let s: i64 = f.get(1)?;
+        let s = f.get::<i64>(1)?.clamp(-MAX_RESULT_SCALE, MAX_RESULT_SCALE);
         Ok(Some(match n {
             Num::Dec(d) => canonical(&d.with_scale_round(s, RoundingMode::Down)),
             other => out(other),
@@ -346,15 +346,270 @@ pub(super) fn register(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
             })
         }))
     })?;
+    register_more(conn)?;
     conn.create_window_function("pg_num_sum", 1, DET, Sum)?;
     conn.create_window_function("pg_num_avg", 1, DET, Avg)?;
     let _ = Value::Null;
     Ok(())
 }
 
+/// PostgreSQL's NUMERIC_MAX_RESULT_SCALE: `round`/`trunc` clamp their scale to it.
+const MAX_RESULT_SCALE: i64 = 2000;
+
+/// Square root rounded half-up to `rscale` digits, exactly (integer square root).
+pub(super) fn sqrt_scaled(d: &BigDecimal, rscale: i64) -> BigDecimal {
+    use bigdecimal::num_bigint::BigInt;
+    let r = rscale + 1;
+    let (int, sc) = d.as_bigint_and_exponent();
+    let shift = 2 * r - sc;
+    let scaled = if shift >= 0 {
+        int * BigInt::from(10).pow(shift as u32)
+    } else {
+        int / BigInt::from(10).pow((-shift) as u32)
+    };
+    BigDecimal::new(scaled.sqrt(), r).with_scale_round(rscale, RoundingMode::HalfUp)
+}
+
+/// PostgreSQL's result scale for `sqrt(numeric)`.
+pub(super) fn sqrt_rscale(d: &BigDecimal) -> i64 {
+    let (weight, _) = weight_and_first(d);
+    let sweight = (weight + 1) * 4 / 2 - 1;
+    (16 - sweight).max(scale(d)).clamp(0, 1000)
+}
+
+fn num_sqrt(n: Num) -> rusqlite::Result<Num> {
+    Ok(match n {
+        Num::Dec(d) => {
+            if d < BigDecimal::zero() {
+                return Err(udf_err(PgError::new(
+                    super::xcode::INVALID_ARGUMENT_FOR_POWER,
+                    "cannot take square root of a negative number",
+                )));
+            }
+            let rs = sqrt_rscale(&d);
+            Num::Dec(sqrt_scaled(&d, rs))
+        }
+        Num::Inf(true) => {
+            return Err(udf_err(PgError::new(
+                super::xcode::INVALID_ARGUMENT_FOR_POWER,
+                "cannot take square root of a negative number",
+            )));
+        }
+        other => other,
+    })
+}
+
+fn gcd_dec(a: &BigDecimal, b: &BigDecimal) -> BigDecimal {
+    let s = scale(a).max(scale(b));
+    let (mut x, mut y) = (a.abs().with_scale(s), b.abs().with_scale(s));
+    while !y.is_zero() {
+        let q = (&x / &y).with_scale_round(0, RoundingMode::Down);
+        let r = (&x - q * &y).with_scale(s);
+        x = y;
+        y = r;
+    }
+    x.with_scale(s)
+}
+
+fn num_gcd_lcm(a: Num, b: Num, lcm: bool) -> Num {
+    match (a, b) {
+        (Num::Dec(x), Num::Dec(y)) => {
+            let s = scale(&x).max(scale(&y));
+            if !lcm {
+                return Num::Dec(gcd_dec(&x, &y));
+            }
+            if x.is_zero() || y.is_zero() {
+                return Num::Dec(BigDecimal::zero().with_scale(s));
+            }
+            let g = gcd_dec(&x, &y);
+            let q = (&x / &g).with_scale_round(0, RoundingMode::Down);
+            Num::Dec((q * y).abs().with_scale(s))
+        }
+        _ => Num::NaN,
+    }
+}
+
+fn num_width_bucket(op: Num, b1: Num, b2: Num, count: i64) -> rusqlite::Result<i64> {
+    let e = |m: &str| {
+        udf_err(PgError::new(
+            super::xcode::INVALID_ARGUMENT_FOR_WIDTH_BUCKET,
+            m.to_string(),
+        ))
+    };
+    if count <= 0 {
+        return Err(e("count must be greater than zero"));
+    }
+    let (op, b1, b2) = match (op, b1, b2) {
+        (Num::Dec(o), Num::Dec(a), Num::Dec(b)) => (o, a, b),
+        (Num::NaN, _, _) | (_, Num::NaN, _) | (_, _, Num::NaN) => {
+            return Err(e("operand, lower bound, and upper bound cannot be NaN"));
+        }
+        (_, Num::Inf(_), _) | (_, _, Num::Inf(_)) => {
+            return Err(e("lower and upper bounds must be finite"));
+        }
+        (Num::Inf(neg), a, b) => {
+            let asc = matches!((&a, &b), (Num::Dec(x), Num::Dec(y)) if x < y);
+            return Ok(if neg == asc { 0 } else { count + 1 });
+        }
+    };
+    let c = BigDecimal::from(count);
+    let bucket = |num: BigDecimal, den: BigDecimal| -> i64 {
+        let q = (num * &c / den).with_scale_round(0, RoundingMode::Down);
+        q.to_string().parse::<i64>().unwrap_or(count - 1) + 1
+    };
+    let r = match b1.cmp(&b2) {
+        std::cmp::Ordering::Less => {
+            if op < b1 {
+                0
+            } else if op >= b2 {
+                count + 1
+            } else {
+                bucket(&op - &b1, &b2 - &b1)
+            }
+        }
+        std::cmp::Ordering::Greater => {
+            if op > b1 {
+                0
+            } else if op <= b2 {
+                count + 1
+            } else {
+                bucket(&b1 - &op, &b1 - &b2)
+            }
+        }
+        std::cmp::Ordering::Equal => return Err(e("lower bound cannot equal upper bound")),
+    };
+    if r > i32::MAX as i64 {
+        return Err(udf_err(PgError::new(
+            code::NUMERIC_VALUE_OUT_OF_RANGE,
+            "integer out of range",
+        )));
+    }
+    Ok(r)
+}
+
+/// Digits after the point once trailing zeros are dropped (`min_scale`).
+fn min_scale(d: &BigDecimal) -> i64 {
+    let plain = canonical(d);
+    match plain.split_once('.') {
+        Some((_, frac)) => frac.trim_end_matches('0').len() as i64,
+        None => 0,
+    }
+}
+
+fn register_more(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    for (name, mode) in [
+        ("pg_num_ceil", RoundingMode::Ceiling),
+        ("pg_num_floor", RoundingMode::Floor),
+    ] {
+        conn.create_scalar_function(name, 1, DET, move |f| {
+            Ok(arg(f.get_raw(0))?.map(|n| {
+                out(match n {
+                    Num::Dec(d) => Num::Dec(d.with_scale_round(0, mode)),
+                    other => other,
+                })
+            }))
+        })?;
+    }
+    conn.create_scalar_function("pg_num_sqrt", 1, DET, |f| match arg(f.get_raw(0))? {
+        None => Ok(None),
+        Some(n) => Ok(Some(out(num_sqrt(n)?))),
+    })?;
+    for (name, lcm) in [("pg_num_gcd", false), ("pg_num_lcm", true)] {
+        conn.create_scalar_function(name, 2, DET, move |f| {
+            match (arg(f.get_raw(0))?, arg(f.get_raw(1))?) {
+                (Some(a), Some(b)) => Ok(Some(out(num_gcd_lcm(a, b, lcm)))),
+                _ => Ok(None),
+            }
+        })?;
+    }
+    conn.create_scalar_function("pg_num_width_bucket", 4, DET, |f| {
+        match (
+            arg(f.get_raw(0))?,
+            arg(f.get_raw(1))?,
+            arg(f.get_raw(2))?,
+            super::int_arg(f, 3)?,
+        ) {
+            (Some(o), Some(a), Some(b), Some(n)) => num_width_bucket(o, a, b, n).map(Some),
+            _ => Ok(None),
+        }
+    })?;
+    conn.create_scalar_function("pg_num_scale", 1, DET, |f| {
+        Ok(match arg(f.get_raw(0))? {
+            Some(Num::Dec(d)) => Some(scale(&d)),
+            _ => None,
+        })
+    })?;
+    conn.create_scalar_function("pg_num_min_scale", 1, DET, |f| {
+        Ok(match arg(f.get_raw(0))? {
+            Some(Num::Dec(d)) => Some(min_scale(&d)),
+            _ => None,
+        })
+    })?;
+    conn.create_scalar_function("pg_num_trim_scale", 1, DET, |f| {
+        Ok(arg(f.get_raw(0))?.map(|n| {
+            out(match n {
+                Num::Dec(d) => {
+                    let s = min_scale(&d);
+                    Num::Dec(d.with_scale(s))
+                }
+                other => other,
+            })
+        }))
+    })?;
+    // pg_num_sign: -1, 0, 1 as numeric (NaN stays NaN).
+    conn.create_scalar_function("pg_num_sign", 1, DET, |f| {
+        Ok(arg(f.get_raw(0))?.map(|n| match n {
+            Num::Dec(d) => {
+                if d.is_zero() {
+                    "0".to_string()
+                } else if d < BigDecimal::zero() {
+                    "-1".to_string()
+                } else {
+                    "1".to_string()
+                }
+            }
+            Num::Inf(true) => "-1".to_string(),
+            Num::Inf(false) => "1".to_string(),
+            Num::NaN => "NaN".to_string(),
+        }))
+    })?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqrt_like_postgres() {
+        let d = |s: &str| BigDecimal::from_str(s).unwrap();
+        let f = |s: &str| {
+            let x = d(s);
+            canonical(&sqrt_scaled(&x, sqrt_rscale(&x)))
+        };
+        assert_eq!(f("2.0"), "1.414213562373095");
+        assert_eq!(f("100.0"), "10.000000000000000");
+        assert_eq!(f("0.0"), "0.000000000000000");
+        assert_eq!(f("1e-20"), "0.0000000001000000000000000");
+        assert_eq!(f("12345678901234567890.0"), "3513641828.8201443");
+        assert_eq!(f("0.0001"), "0.01000000000000000");
+        assert_eq!(f("100"), "10.000000000000000");
+    }
+
+    #[test]
+    fn gcd_width_bucket() {
+        let d = |s: &str| Num::Dec(BigDecimal::from_str(s).unwrap());
+        assert_eq!(out(num_gcd_lcm(d("12.5"), d("5"), false)), "2.5");
+        assert_eq!(out(num_gcd_lcm(d("1.5"), d("2.25"), true)), "4.50");
+        assert_eq!(out(num_gcd_lcm(d("0.0"), d("0"), false)), "0.0");
+        assert_eq!(
+            num_width_bucket(d("5.35"), d("0.024"), d("10.06"), 5).unwrap(),
+            3
+        );
+        assert_eq!(num_width_bucket(d("10.0"), d("0"), d("10"), 3).unwrap(), 4);
+        assert!(num_width_bucket(Num::NaN, d("0"), d("10"), 3).is_err());
+        assert_eq!(min_scale(&BigDecimal::from_str("1.230").unwrap()), 2);
+    }
 
     #[test]
     fn division_scale() {

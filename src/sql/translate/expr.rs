@@ -621,7 +621,8 @@ impl Tr<'_> {
                 let out = match t.scalar {
                     Scalar::Timestamptz => PgType::TIMESTAMP,
                     Scalar::Timestamp => PgType::TIMESTAMPTZ,
-                    Scalar::Date => PgType::TIMESTAMPTZ,
+                    // date is read as timestamptz, so the result is a local timestamp.
+                    Scalar::Date => PgType::TIMESTAMP,
                     _ => {
                         return Err(PgError::unsupported(format!(
                             "AT TIME ZONE on {}",
@@ -1291,12 +1292,42 @@ impl Tr<'_> {
                 let l = self.settle_as(l, PgType::JSONB)?;
                 let lt = l.known().unwrap_or(PgType::JSONB);
                 let r = self.coerce(r, lt, -1)?;
-                let f = if lt.array {
-                    "pg_array_contains"
-                } else {
-                    "pg_jsonb_contains"
-                };
-                Ok(Ex::new(format!("{f}({}, {r})", l.sql), PgType::BOOL))
+                if lt.array {
+                    return Ok(Ex::new(
+                        format!("pg_array_contains({}, {r}, {})", l.sql, lt.oid()),
+                        PgType::BOOL,
+                    ));
+                }
+                Ok(Ex::new(
+                    format!("pg_jsonb_contains({}, {r})", l.sql),
+                    PgType::BOOL,
+                ))
+            }
+            B::PGOverlap => {
+                // Array overlap (function library: src/sql/functions/arrays.rs).
+                let l = self.expr(a, sc)?;
+                let l = self.settle_as(l, PgType::array_of(Scalar::Text))?;
+                let lt = l.known().unwrap_or(PgType::array_of(Scalar::Text));
+                let r = self.expr(b, sc)?;
+                if !lt.array {
+                    return Err(operator_missing("&&", &l.ty, &r.ty));
+                }
+                let r = self.coerce(r, lt, -1)?;
+                Ok(Ex::new(
+                    format!("pg_array_overlap({}, {r}, {})", l.sql, lt.oid()),
+                    PgType::BOOL,
+                ))
+            }
+            B::HashMinus => {
+                // jsonb #- text[] (function library: src/sql/functions/json.rs).
+                let l = self.expr(a, sc)?;
+                let l = self.coerce(l, PgType::JSONB, -1)?;
+                let r = self.expr(b, sc)?;
+                let r = self.coerce(r, PgType::array_of(Scalar::Text), -1)?;
+                Ok(Ex::new(
+                    format!("pg_jsonb_delete_path({l}, {r})"),
+                    PgType::JSONB,
+                ))
             }
             B::Question | B::QuestionAnd | B::QuestionPipe => {
                 let l = self.expr(a, sc)?;
@@ -1394,6 +1425,18 @@ impl Tr<'_> {
         let rt = r.known();
         if let Some(x) = self.datetime_arith(l.clone(), op, r.clone(), lt, rt)? {
             return Ok(x);
+        }
+        // jsonb - text | int | text[] (function library: src/sql/functions/json.rs).
+        if *op == B::Minus && lt == Some(PgType::JSONB) {
+            let (r, kind) = match rt {
+                Some(t) if t.array => (self.coerce(r, PgType::array_of(Scalar::Text), -1)?, 2),
+                Some(t) if t.scalar.is_integer() => (r.sql, 1),
+                _ => (self.coerce(r, PgType::TEXT, -1)?, 0),
+            };
+            return Ok(Ex::new(
+                format!("pg_jsonb_delete({}, {r}, {kind})", l.sql),
+                PgType::JSONB,
+            ));
         }
         let (l, r) = match (lt, rt) {
             (Some(a), None) if a.category() == Category::Numeric => {

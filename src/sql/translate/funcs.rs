@@ -14,6 +14,8 @@ use crate::sql::types::{PgType, Scalar};
 /// Arguments of a call, translated lazily so each can be coerced to its parameter type.
 struct Args<'e> {
     exprs: Vec<&'e Expr>,
+    /// `name => value` arguments (only `make_interval` accepts them).
+    named: Vec<(String, &'e Expr)>,
     star: bool,
     distinct: bool,
     order_by: Vec<sqlparser::ast::OrderByExpr>,
@@ -22,6 +24,7 @@ struct Args<'e> {
 fn args_of(f: &Function) -> PgResult<Args<'_>> {
     let mut out = Args {
         exprs: Vec::new(),
+        named: Vec::new(),
         star: false,
         distinct: false,
         order_by: Vec::new(),
@@ -37,6 +40,11 @@ fn args_of(f: &Function) -> PgResult<Args<'_>> {
                 match a {
                     FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => out.exprs.push(e),
                     FunctionArg::Unnamed(FunctionArgExpr::Wildcard) => out.star = true,
+                    FunctionArg::Named {
+                        name,
+                        arg: FunctionArgExpr::Expr(e),
+                        ..
+                    } => out.named.push((ident(name), e)),
                     _ => {
                         return Err(PgError::unsupported(format!(
                             "the argument {a} in {}",
@@ -61,7 +69,7 @@ fn args_of(f: &Function) -> PgResult<Args<'_>> {
     Ok(out)
 }
 
-fn no_such_function(name: &str, types: &[String]) -> PgError {
+pub(super) fn no_such_function(name: &str, types: &[String]) -> PgError {
     PgError::new(
         code::UNDEFINED_FUNCTION,
         format!("function {name}({}) does not exist", types.join(", ")),
@@ -75,7 +83,7 @@ impl Tr<'_> {
     }
 
     /// Coerce args to the given types (None = leave as is, settle unknowns to text).
-    fn coerce_args(&mut self, xs: Vec<Ex>, tys: &[PgType]) -> PgResult<Vec<String>> {
+    pub(super) fn coerce_args(&mut self, xs: Vec<Ex>, tys: &[PgType]) -> PgResult<Vec<String>> {
         xs.into_iter()
             .enumerate()
             .map(|(i, x)| {
@@ -85,7 +93,13 @@ impl Tr<'_> {
             .collect()
     }
 
-    fn check_arity(&self, name: &str, xs: &[Ex], min: usize, max: usize) -> PgResult<()> {
+    pub(super) fn check_arity(
+        &self,
+        name: &str,
+        xs: &[Ex],
+        min: usize,
+        max: usize,
+    ) -> PgResult<()> {
         if xs.len() < min || xs.len() > max {
             let types: Vec<String> = xs
                 .iter()
@@ -334,13 +348,17 @@ impl Tr<'_> {
             "json_agg" | "jsonb_agg" => {
                 let x = one(self)?;
                 let t = x.known().unwrap_or(PgType::TEXT);
-                let v = self.json_value(x.sql.clone(), t);
-                let out = if name == "json_agg" {
-                    PgType::JSON
+                let f = if t.array {
+                    "pg_json_agg_structured"
                 } else {
-                    PgType::JSONB
+                    "pg_json_agg"
                 };
-                Ex::new(format!("pg_jsonb(json_group_array({v}{ob}))"), out)
+                let sql = format!("{f}({d}pg_json_frag({}, {}){ob})", x.sql, t.oid());
+                if name == "json_agg" {
+                    Ex::new(sql, PgType::JSON)
+                } else {
+                    Ex::new(format!("pg_jsonb({sql})"), PgType::JSONB)
+                }
             }
             "json_object_agg" | "jsonb_object_agg" => {
                 if a.exprs.len() != 2 {
@@ -351,27 +369,37 @@ impl Tr<'_> {
                 let v = self.expr(a.exprs[1], sc)?;
                 let v = self.settle(v)?;
                 let t = v.known().unwrap_or(PgType::TEXT);
-                let vj = self.json_value(v.sql.clone(), t);
-                let out = if name == "json_object_agg" {
-                    PgType::JSON
+                let sql = format!(
+                    "pg_json_object_agg({k}, pg_json_frag({}, {}){ob})",
+                    v.sql,
+                    t.oid()
+                );
+                if name == "json_object_agg" {
+                    Ex::new(sql, PgType::JSON)
                 } else {
-                    PgType::JSONB
-                };
-                Ex::new(format!("pg_jsonb(json_group_object({k}, {vj}))"), out)
+                    Ex::new(format!("pg_jsonb({sql})"), PgType::JSONB)
+                }
             }
             "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
                 let x = one(self)?;
-                let s = self.coerce(x, PgType::FLOAT8, -1)?;
-                Ex::new(
-                    format!(
-                        "pg_{}({s})",
-                        name.replace("stddev", "stddev_samp")
-                            .replace("_samp_samp", "_samp")
-                            .replace("_samp_pop", "_pop")
-                            .replace("variance", "var_samp")
-                    ),
-                    PgType::FLOAT8,
-                )
+                let t = x.known().unwrap_or(PgType::NUMERIC);
+                let f = match name {
+                    "stddev" => "stddev_samp",
+                    "variance" => "var_samp",
+                    other => other,
+                };
+                if t.array
+                    || !(t.scalar.is_integer()
+                        || t.scalar.is_float()
+                        || t.scalar == Scalar::Numeric)
+                {
+                    return Err(no_such_function(name, &[t.format(-1)]));
+                }
+                if t.scalar.is_float() {
+                    Ex::new(format!("pg_{f}({d}{})", x.sql), PgType::FLOAT8)
+                } else {
+                    Ex::new(format!("pg_num_{f}({d}{})", x.sql), PgType::NUMERIC)
+                }
             }
             _ => return Ok(None),
         }))
@@ -419,27 +447,21 @@ impl Tr<'_> {
         }))
     }
 
-    /// SQL putting a value into JSON with PostgreSQL's `to_json` representation.
-    pub fn json_value(&mut self, sql: String, t: PgType) -> String {
-        if t.array {
-            return format!("json({sql})");
-        }
-        match t.scalar {
-            Scalar::Json | Scalar::Jsonb => format!("json({sql})"),
-            Scalar::Bool => format!(
-                "json(CASE WHEN {sql} IS NULL THEN NULL WHEN {sql} THEN 'true' ELSE 'false' END)"
-            ),
-            s if s.is_integer() || s.is_float() => sql,
-            Scalar::Numeric => format!("json({sql})"),
-            Scalar::Timestamptz => format!("pg_json_ts({sql}, {})", t.oid()),
-            Scalar::Timestamp => format!("replace({sql}, ' ', 'T')"),
-            _ => format!("pg_cast({sql}, {}, 25, -1)", t.oid()),
-        }
-    }
-
     fn scalar_function(&mut self, name: &str, a: &Args, sc: &Scope) -> PgResult<Ex> {
         let mut xs = self.arg_exprs(a, sc)?;
-        let n = xs.len();
+        if !a.named.is_empty() {
+            if name != "make_interval" {
+                return Err(PgError::unsupported(format!("named arguments in {name}()")));
+            }
+            let mut named = Vec::new();
+            for (k, e) in &a.named {
+                named.push((k.clone(), self.expr(e, sc)?));
+            }
+            return self.make_interval(xs, named);
+        }
+        if let Some(x) = self.library_function(name, &mut xs)? {
+            return Ok(x);
+        }
         macro_rules! fixed {
             ($sql:expr, $ret:expr, $($t:expr),*) => {{
                 let tys = [$($t),*];
@@ -520,8 +542,13 @@ impl Tr<'_> {
                         }
                     }
                     f => {
-                        let numeric = t.scalar == Scalar::Numeric && !t.array;
-                        format!("pg_{f}({}, {})", if numeric { 1 } else { 0 }, s.join(", "))
+                        let flag = match t.scalar {
+                            _ if t.array => 0,
+                            Scalar::Numeric => 1,
+                            Scalar::Interval => 2,
+                            _ => 0,
+                        };
+                        format!("pg_{f}({flag}, {})", s.join(", "))
                     }
                 };
                 let mut out = Ex::new(sql, t);
@@ -546,40 +573,10 @@ impl Tr<'_> {
                 )
             }
             // -- strings --
-            "length" | "char_length" | "character_length" => {
-                self.check_arity(name, &xs, 1, 1)?;
-                let x = xs.remove(0);
-                if x.known().is_some_and(|t| t.scalar == Scalar::Bytea) {
-                    Ex::new(format!("length({})", x.sql), PgType::INT4)
-                } else {
-                    let s = self.text_of(x)?;
-                    Ex::new(format!("length({s})"), PgType::INT4)
-                }
-            }
             "octet_length" => fixed!(
                 |s: Vec<String>| format!("length(CAST({} AS BLOB))", s[0]),
                 PgType::INT4,
                 PgType::TEXT
-            ),
-            "lower" | "upper" => fixed!(
-                |s: Vec<String>| format!("pg_{name}({})", s[0]),
-                PgType::TEXT,
-                PgType::TEXT
-            ),
-            "initcap" | "reverse" | "md5" => fixed!(
-                |s: Vec<String>| format!("pg_{name}({})", s[0]),
-                PgType::TEXT,
-                PgType::TEXT
-            ),
-            "ascii" => fixed!(
-                |s: Vec<String>| format!("unicode({})", s[0]),
-                PgType::INT4,
-                PgType::TEXT
-            ),
-            "chr" => fixed!(
-                |s: Vec<String>| format!("char({})", s[0]),
-                PgType::TEXT,
-                PgType::INT4
             ),
             "substr" | "substring" => {
                 self.check_arity(name, &xs, 2, 3)?;
@@ -672,30 +669,11 @@ impl Tr<'_> {
                 PgType::TEXT,
                 PgType::TEXT
             ),
-            "quote_literal" => fixed!(
-                |s: Vec<String>| format!("quote({})", s[0]),
-                PgType::TEXT,
-                PgType::TEXT
-            ),
             "starts_with" => fixed!(
                 |s: Vec<String>| format!("(substr({0}, 1, length({1})) = {1})", s[0], s[1]),
                 PgType::BOOL,
                 PgType::TEXT,
                 PgType::TEXT
-            ),
-            "regexp_replace" => {
-                self.check_arity(name, &xs, 3, 4)?;
-                let s = self.coerce_args(xs, &[PgType::TEXT])?;
-                let flags = s.get(3).cloned().unwrap_or_else(|| "''".into());
-                Ex::new(
-                    format!("pg_regexp_replace({}, {}, {}, {flags})", s[0], s[1], s[2]),
-                    PgType::TEXT,
-                )
-            }
-            "to_hex" => fixed!(
-                |s: Vec<String>| format!("lower(printf('%x', {}))", s[0]),
-                PgType::TEXT,
-                PgType::INT8
             ),
             // -- math --
             "abs" => {
@@ -706,26 +684,6 @@ impl Tr<'_> {
                     Ex::new(format!("pg_num_abs({})", x.sql), t)
                 } else {
                     Ex::new(format!("abs({})", x.sql), t)
-                }
-            }
-            "round" | "trunc" => {
-                self.check_arity(name, &xs, 1, 2)?;
-                let x = self.settle_as(xs.remove(0), PgType::NUMERIC)?;
-                let t = x.known().unwrap_or(PgType::NUMERIC);
-                let scale = match xs.pop() {
-                    Some(s) => self.coerce(s, PgType::INT4, -1)?,
-                    None => "0".into(),
-                };
-                if t.scalar.is_float() && n == 1 {
-                    let f = if name == "round" {
-                        "pg_round_even"
-                    } else {
-                        "pg_trunc_float"
-                    };
-                    Ex::new(format!("{f}({})", x.sql), PgType::FLOAT8)
-                } else {
-                    let v = self.coerce(x, PgType::NUMERIC, -1)?;
-                    Ex::new(format!("pg_num_{name}({v}, {scale})"), PgType::NUMERIC)
                 }
             }
             "ceil" | "ceiling" | "floor" => {
@@ -741,34 +699,6 @@ impl Tr<'_> {
                     Ex::new(format!("{f}({})", x.sql), PgType::FLOAT8)
                 }
             }
-            "sqrt" | "exp" | "ln" | "sin" | "cos" | "tan" | "asin" | "acos" | "atan"
-            | "degrees" | "radians" | "cbrt" => {
-                let f = if name == "cbrt" {
-                    "pg_cbrt".to_string()
-                } else {
-                    name.to_string()
-                };
-                fixed!(
-                    |s: Vec<String>| format!("{f}({})", s[0]),
-                    PgType::FLOAT8,
-                    PgType::FLOAT8
-                )
-            }
-            "log" | "log10" => {
-                self.check_arity(name, &xs, 1, 2)?;
-                let s = self.coerce_args(xs, &[PgType::FLOAT8])?;
-                if s.len() == 2 {
-                    Ex::new(format!("log({}, {})", s[0], s[1]), PgType::FLOAT8)
-                } else {
-                    Ex::new(format!("log10({})", s[0]), PgType::FLOAT8)
-                }
-            }
-            "power" | "pow" => fixed!(
-                |s: Vec<String>| format!("pow({}, {})", s[0], s[1]),
-                PgType::FLOAT8,
-                PgType::FLOAT8,
-                PgType::FLOAT8
-            ),
             "atan2" => fixed!(
                 |s: Vec<String>| format!("atan2({}, {})", s[0], s[1]),
                 PgType::FLOAT8,
@@ -781,12 +711,6 @@ impl Tr<'_> {
                 let b = xs.pop().ok_or_else(|| no_such_function(name, &[]))?;
                 let a = xs.pop().ok_or_else(|| no_such_function(name, &[]))?;
                 self.arith(a, &sqlparser::ast::BinaryOperator::Modulo, b)?
-            }
-            "sign" => {
-                self.check_arity(name, &xs, 1, 1)?;
-                let x = self.settle_as(xs.remove(0), PgType::FLOAT8)?;
-                let t = x.known().unwrap_or(PgType::FLOAT8);
-                Ex::new(format!("sign({})", x.sql), t)
             }
             "div" => fixed!(
                 |s: Vec<String>| format!("pg_num_trunc(pg_num_div({}, {}), 0)", s[0], s[1]),
@@ -818,19 +742,6 @@ impl Tr<'_> {
                 Ex::new(
                     format!("CAST(pg_extract({field}, {}, {}) AS REAL)", v.sql, t.oid()),
                     PgType::FLOAT8,
-                )
-            }
-            "age" => {
-                self.check_arity(name, &xs, 1, 2)?;
-                let a0 = self.settle_as(xs.remove(0), PgType::TIMESTAMPTZ)?;
-                let t = a0.known().unwrap_or(PgType::TIMESTAMPTZ);
-                let b = match xs.pop() {
-                    Some(b) => self.coerce(b, t, -1)?,
-                    None => "pg_date_trunc('day', pg_now(), 1184)".into(),
-                };
-                Ex::new(
-                    format!("pg_age({}, {b}, {})", a0.sql, t.oid()),
-                    PgType::INTERVAL,
                 )
             }
             "to_char" => {
@@ -872,7 +783,6 @@ impl Tr<'_> {
                 PgType::INT4,
                 PgType::INT4
             ),
-            "make_interval" => return Err(PgError::unsupported("make_interval")),
             // -- arrays --
             "array_length" => fixed!(
                 |s: Vec<String>| format!("pg_array_length({}, {})", s[0], s[1]),
@@ -926,15 +836,6 @@ impl Tr<'_> {
                     PgType::array_of(Scalar::Text),
                 )
             }
-            "array_position" => {
-                self.check_arity(name, &xs, 2, 2)?;
-                let at = self.array_arg_type(&xs);
-                let s = self.coerce_args(xs, &[at, at.element()])?;
-                Ex::new(
-                    format!("pg_array_position({}, {})", s[0], s[1]),
-                    PgType::INT4,
-                )
-            }
             "array_append" | "array_prepend" | "array_cat" => {
                 self.check_arity(name, &xs, 2, 2)?;
                 let at = if name == "array_prepend" {
@@ -972,91 +873,11 @@ impl Tr<'_> {
                 )));
             }
             // -- json --
-            "to_json" | "to_jsonb" => {
-                self.check_arity(name, &xs, 1, 1)?;
-                let x = self.settle(xs.remove(0))?;
-                let t = x.known().unwrap_or(PgType::TEXT);
-                let v = self.json_value(x.sql, t);
-                let out = if name == "to_json" {
-                    PgType::JSON
-                } else {
-                    PgType::JSONB
-                };
-                Ex::new(
-                    format!("pg_jsonb(json_array({v}) ->> '$[0]' )")
-                        .replace("json_array", "json_array"),
-                    out,
-                )
-                .tap_json(v, out)
-            }
-            "json_build_object" | "jsonb_build_object" | "json_build_array"
-            | "jsonb_build_array" => {
-                let object = name.ends_with("object");
-                if object && xs.len() % 2 != 0 {
-                    return Err(PgError::new(
-                        code::INVALID_PARAMETER_VALUE,
-                        "argument list must have even number of elements",
-                    )
-                    .with_hint(format!(
-                        "The arguments of {name}() must consist of alternating keys and values."
-                    )));
-                }
-                let mut parts = Vec::new();
-                for (i, x) in xs.into_iter().enumerate() {
-                    if object && i % 2 == 0 {
-                        parts.push(self.text_of(x)?);
-                    } else {
-                        let x = self.settle(x)?;
-                        let t = x.known().unwrap_or(PgType::TEXT);
-                        parts.push(self.json_value(x.sql, t));
-                    }
-                }
-                let f = if object { "json_object" } else { "json_array" };
-                let out = if name.starts_with("jsonb") {
-                    PgType::JSONB
-                } else {
-                    PgType::JSON
-                };
-                Ex::new(format!("pg_jsonb({f}({}))", parts.join(", ")), out)
-            }
-            "json_typeof" | "jsonb_typeof" => fixed!(
-                |s: Vec<String>| format!("pg_jsonb_typeof({})", s[0]),
-                PgType::TEXT,
-                PgType::JSONB
-            ),
-            "json_array_length" | "jsonb_array_length" => fixed!(
-                |s: Vec<String>| format!("json_array_length({})", s[0]),
-                PgType::INT4,
-                PgType::JSONB
-            ),
             "jsonb_pretty" => fixed!(
                 |s: Vec<String>| format!("pg_jsonb_pretty({})", s[0]),
                 PgType::TEXT,
                 PgType::JSONB
             ),
-            "json_extract_path_text"
-            | "jsonb_extract_path_text"
-            | "json_extract_path"
-            | "jsonb_extract_path" => {
-                if xs.is_empty() {
-                    return Err(no_such_function(name, &[]));
-                }
-                let j = xs.remove(0);
-                let j = self.coerce(j, PgType::JSONB, -1)?;
-                let mut keys = Vec::new();
-                for k in xs {
-                    keys.push(self.coerce(k, PgType::TEXT, -1)?);
-                }
-                let as_text = name.ends_with("_text");
-                Ex::new(
-                    format!(
-                        "pg_json_path({j}, json_array({}), {})",
-                        keys.join(", "),
-                        as_text as i32
-                    ),
-                    if as_text { PgType::TEXT } else { PgType::JSONB },
-                )
-            }
             // -- session and system information --
             "version" => Ex::new(sql_str(&crate::version_string()), PgType::TEXT),
             "current_database" => Ex::new(sql_str(&self.env.database), PgType::NAME),
@@ -1074,7 +895,6 @@ impl Tr<'_> {
                     PgType::array_of(Scalar::Name),
                 )
             }
-            "pg_backend_pid" => Ex::new("pg_backend_pid()", PgType::INT4),
             "current_setting" => {
                 self.check_arity(name, &xs, 1, 2)?;
                 let s = self.coerce_args(xs, &[PgType::TEXT, PgType::BOOL])?;
@@ -1101,10 +921,6 @@ impl Tr<'_> {
             }
             "pg_sleep" => {
                 return Err(PgError::unsupported("pg_sleep"));
-            }
-            "txid_current" | "pg_current_xact_id" => {
-                self.writes = true;
-                Ex::new("pg_txid_current()", PgType::INT8)
             }
             other => {
                 if let Some(x) = self.catalog_function(other, xs.clone())? {
@@ -1182,17 +998,6 @@ impl Tr<'_> {
                 Ok(s)
             }
         }
-    }
-}
-
-trait TapJson {
-    fn tap_json(self, v: String, out: PgType) -> Ex;
-}
-
-impl TapJson for Ex {
-    /// `to_json(x)`: the JSON text of one value.
-    fn tap_json(self, v: String, out: PgType) -> Ex {
-        Ex::new(format!("pg_jsonb(json_quote({v}))"), out)
     }
 }
 

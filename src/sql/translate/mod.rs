@@ -9,6 +9,7 @@ mod dml;
 mod expr;
 mod funcs;
 mod grouping;
+mod funcs_ext;
 mod query;
 pub mod scope;
 
@@ -28,6 +29,8 @@ pub struct Env {
     pub zone: Zone,
     pub user: String,
     pub database: String,
+    /// The session's backend pid (`pg_backend_pid()`), as sent in BackendKeyData.
+    pub pid: i32,
 }
 
 impl Default for Env {
@@ -36,6 +39,7 @@ impl Default for Env {
             zone: Zone::UTC,
             user: "postgres".into(),
             database: "postgres".into(),
+            pid: 0,
         }
     }
 }

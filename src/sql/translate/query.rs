@@ -11,7 +11,7 @@ use sqlparser::ast::{
 
 use super::funcs::order_sql;
 use super::scope::{Col, Rel, Scope, ident};
-use super::{Ex, OutCol, Tr, Ty, is_internal_name, object_name, quote};
+use super::{Ex, OutCol, Tr, Ty, is_internal_name, object_name, quote, sql_str};
 use crate::error::{PgError, PgResult, code};
 use crate::sql::types::{PgType, Scalar};
 
@@ -1548,85 +1548,111 @@ impl Tr<'_> {
             "jsonb_array_elements"
             | "json_array_elements"
             | "jsonb_array_elements_text"
-            | "json_array_elements_text" => {
+            | "json_array_elements_text"
+            | "jsonb_each"
+            | "json_each"
+            | "jsonb_each_text"
+            | "json_each_text"
+            | "jsonb_object_keys"
+            | "json_object_keys" => {
+                // pg_json_items (src/sql/functions/json.rs) splits the document into the exact
+                // source text of each element, and raises PostgreSQL's errors for wrong kinds.
+                if xs.len() != 1 {
+                    return Err(PgError::new(
+                        code::UNDEFINED_FUNCTION,
+                        format!("function {name} takes one argument"),
+                    ));
+                }
                 let x = xs.remove(0);
-                let j = self.coerce(x, PgType::JSONB, -1)?;
-                let text = name.ends_with("_text");
-                let col = names.first().cloned().unwrap_or_else(|| "value".into());
-                let v = if text {
-                    "pg_json_elem_text(value, type)".to_string()
-                } else {
-                    "pg_jsonb(pg_json_elem(value, type))".to_string()
-                };
-                let t = if text {
-                    PgType::TEXT
-                } else if name.starts_with("jsonb") {
+                let jt = if name.starts_with("jsonb") {
                     PgType::JSONB
                 } else {
                     PgType::JSON
                 };
-                (
-                    format!(
-                        "SELECT {v} AS {} FROM json_each({j}) ORDER BY key",
-                        quote(&col)
-                    ),
-                    vec![(col, t)],
-                )
-            }
-            "jsonb_each" | "json_each" | "jsonb_each_text" | "json_each_text" => {
-                let x = xs.remove(0);
-                let j = self.coerce(x, PgType::JSONB, -1)?;
+                let j = self.coerce(x, jt, -1)?;
+                let items = format!("pg_json_items({j}, {})", sql_str(name));
                 let text = name.ends_with("_text");
-                let k = names.first().cloned().unwrap_or_else(|| "key".into());
-                let vcol = names.get(1).cloned().unwrap_or_else(|| "value".into());
-                let v = if text {
-                    "pg_json_elem_text(value, type)".to_string()
+                let v = format!("pg_json_elem(value, {})", text as i32);
+                let vt = if text { PgType::TEXT } else { jt };
+                if name.ends_with("object_keys") {
+                    let col = names.first().cloned().unwrap_or_else(|| name.into());
+                    (
+                        format!(
+                            "SELECT value AS {} FROM json_each({items}) ORDER BY key",
+                            quote(&col)
+                        ),
+                        vec![(col, PgType::TEXT)],
+                    )
+                } else if name.contains("array_elements") {
+                    let col = names.first().cloned().unwrap_or_else(|| "value".into());
+                    (
+                        format!(
+                            "SELECT {v} AS {} FROM json_each({items}) ORDER BY key",
+                            quote(&col)
+                        ),
+                        vec![(col, vt)],
+                    )
                 } else {
-                    "pg_jsonb(pg_json_elem(value, type))".to_string()
-                };
-                let t = if text {
-                    PgType::TEXT
-                } else if name.starts_with("jsonb") {
-                    PgType::JSONB
-                } else {
-                    PgType::JSON
-                };
-                (
-                    format!(
-                        "SELECT key AS {}, {v} AS {} FROM json_each({j})",
-                        quote(&k),
-                        quote(&vcol)
-                    ),
-                    vec![(k, PgType::TEXT), (vcol, t)],
-                )
+                    let k = names.first().cloned().unwrap_or_else(|| "key".into());
+                    let vcol = names.get(1).cloned().unwrap_or_else(|| "value".into());
+                    (
+                        format!(
+                            "SELECT key AS {}, {v} AS {} FROM json_each({items})",
+                            quote(&k),
+                            quote(&vcol)
+                        ),
+                        vec![(k, PgType::TEXT), (vcol, vt)],
+                    )
+                }
             }
-            "regexp_split_to_table" | "string_to_table" => {
+            "regexp_split_to_table" | "string_to_table" | "regexp_matches" => {
                 let s: Vec<String> = xs
                     .into_iter()
                     .map(|x| self.coerce(x, PgType::TEXT, -1))
                     .collect::<PgResult<_>>()?;
-                if s.len() != 2 {
-                    return Err(PgError::unsupported(format!("{name} with flags")));
+                if s.len() < 2 || s.len() > 3 {
+                    return Err(PgError::new(
+                        code::UNDEFINED_FUNCTION,
+                        format!("function {name} takes 2 or 3 arguments"),
+                    ));
                 }
                 let col = names.first().cloned().unwrap_or_else(|| name.into());
-                let f = if name == "string_to_table" {
-                    "pg_string_to_array"
-                } else {
-                    "pg_regexp_split"
-                };
-                let extra = if name == "string_to_table" {
-                    ", NULL"
-                } else {
-                    ""
+                let third = s.get(2).cloned();
+                let (call, ty) = match name {
+                    "string_to_table" => (
+                        format!(
+                            "pg_string_to_array({}, {}, {})",
+                            s[0],
+                            s[1],
+                            third.unwrap_or_else(|| "NULL".into())
+                        ),
+                        PgType::TEXT,
+                    ),
+                    "regexp_matches" => (
+                        format!(
+                            "pg_regexp_matches({}, {}, {})",
+                            s[0],
+                            s[1],
+                            third.unwrap_or_else(|| "''".into())
+                        ),
+                        PgType::array_of(Scalar::Text),
+                    ),
+                    _ => (
+                        format!(
+                            "pg_regexp_split({}, {}, {})",
+                            s[0],
+                            s[1],
+                            third.unwrap_or_else(|| "''".into())
+                        ),
+                        PgType::TEXT,
+                    ),
                 };
                 (
                     format!(
-                        "SELECT value AS {} FROM json_each({f}({}, {}{extra})) ORDER BY key",
-                        quote(&col),
-                        s[0],
-                        s[1]
+                        "SELECT value AS {} FROM json_each({call}) ORDER BY key",
+                        quote(&col)
                     ),
-                    vec![(col, PgType::TEXT)],
+                    vec![(col, ty)],
                 )
             }
             other => {

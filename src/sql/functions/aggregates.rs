@@ -1,0 +1,427 @@
+//! Aggregates PostgreSQL has and SQLite lacks: `array_agg`, `sum(interval)`, `json_agg` /
+//! `json_object_agg` (PostgreSQL's `json` spacing), and the variance family — float inputs with
+//! PostgreSQL's Youngs-Cramer accumulation, integer and numeric inputs exactly, with numeric
+//! results at PostgreSQL's scales. Those that can remove rows are also window functions.
+
+use std::collections::VecDeque;
+
+use bigdecimal::{BigDecimal, Zero};
+use rusqlite::Connection;
+use rusqlite::functions::{Aggregate, Context, WindowAggregate};
+use rusqlite::types::Value;
+
+use super::numeric::{Num, arg as num_arg, div_scale, out as num_out, sqrt_scaled};
+use super::{DET, float_arg, owned, text_arg, udf_err};
+use crate::error::{PgError, code};
+use crate::sql::datetime::{self as dt, Interval};
+use crate::sql::values;
+
+// ---- array_agg ----
+
+struct ArrayAgg;
+
+impl Aggregate<VecDeque<Value>, Option<String>> for ArrayAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<VecDeque<Value>> {
+        Ok(VecDeque::new())
+    }
+    fn step(&self, c: &mut Context<'_>, acc: &mut VecDeque<Value>) -> rusqlite::Result<()> {
+        acc.push_back(owned(c.get_raw(0)));
+        Ok(())
+    }
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        acc: Option<VecDeque<Value>>,
+    ) -> rusqlite::Result<Option<String>> {
+        Ok(acc.and_then(|a| array_text(&a)))
+    }
+}
+
+fn array_text(a: &VecDeque<Value>) -> Option<String> {
+    if a.is_empty() {
+        return None;
+    }
+    let v: Vec<Value> = a.iter().cloned().collect();
+    match values::array_store(&v) {
+        Value::Text(t) => Some(t),
+        _ => None,
+    }
+}
+
+impl WindowAggregate<VecDeque<Value>, Option<String>> for ArrayAgg {
+    fn value(&self, acc: Option<&mut VecDeque<Value>>) -> rusqlite::Result<Option<String>> {
+        Ok(acc.and_then(|a| array_text(a)))
+    }
+    fn inverse(&self, _: &mut Context<'_>, acc: &mut VecDeque<Value>) -> rusqlite::Result<()> {
+        acc.pop_front();
+        Ok(())
+    }
+}
+
+// ---- sum(interval) ----
+
+#[derive(Default)]
+struct IvAcc {
+    months: i64,
+    days: i64,
+    micros: i128,
+    count: i64,
+}
+
+impl IvAcc {
+    fn add(&mut self, c: &Context<'_>, sign: i64) -> rusqlite::Result<()> {
+        let Some(s) = text_arg(c, 0) else {
+            return Ok(());
+        };
+        let iv = dt::parse_interval(&s).map_err(udf_err)?;
+        self.months += sign * iv.months as i64;
+        self.days += sign * iv.days as i64;
+        self.micros += sign as i128 * iv.micros as i128;
+        self.count += sign;
+        Ok(())
+    }
+
+    fn result(&self) -> rusqlite::Result<Option<String>> {
+        if self.count == 0 {
+            return Ok(None);
+        }
+        let range = || {
+            udf_err(PgError::new(
+                code::DATETIME_FIELD_OVERFLOW,
+                "interval out of range",
+            ))
+        };
+        let iv = Interval {
+            months: i32::try_from(self.months).map_err(|_| range())?,
+            days: i32::try_from(self.days).map_err(|_| range())?,
+            micros: i64::try_from(self.micros).map_err(|_| range())?,
+        };
+        Ok(Some(iv.format_postgres()))
+    }
+}
+
+struct IntervalSum;
+
+impl Aggregate<IvAcc, Option<String>> for IntervalSum {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<IvAcc> {
+        Ok(IvAcc::default())
+    }
+    fn step(&self, c: &mut Context<'_>, acc: &mut IvAcc) -> rusqlite::Result<()> {
+        acc.add(c, 1)
+    }
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        acc: Option<IvAcc>,
+    ) -> rusqlite::Result<Option<String>> {
+        match acc {
+            Some(a) => a.result(),
+            None => Ok(None),
+        }
+    }
+}
+
+impl WindowAggregate<IvAcc, Option<String>> for IntervalSum {
+    fn value(&self, acc: Option<&mut IvAcc>) -> rusqlite::Result<Option<String>> {
+        match acc {
+            Some(a) => a.result(),
+            None => Ok(None),
+        }
+    }
+    fn inverse(&self, c: &mut Context<'_>, acc: &mut IvAcc) -> rusqlite::Result<()> {
+        acc.add(c, -1)
+    }
+}
+
+// ---- json_agg / json_object_agg ----
+
+/// `pg_json_agg(fragment)`; `pg_json_agg_structured` for array-typed elements, which get
+/// PostgreSQL's `", \n "` separator.
+struct JsonAgg(bool);
+
+#[derive(Default)]
+struct JsonAcc {
+    items: VecDeque<(Option<String>, Option<String>)>,
+    structured: bool,
+}
+
+fn json_agg_text(a: &JsonAcc) -> Option<String> {
+    if a.items.is_empty() {
+        return None;
+    }
+    let mut out = String::from("[");
+    for (i, (_, v)) in a.items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+            if a.structured && v.is_some() {
+                out.push_str("\n ");
+            }
+        }
+        out.push_str(v.as_deref().unwrap_or("null"));
+    }
+    out.push(']');
+    Some(out)
+}
+
+impl Aggregate<JsonAcc, Option<String>> for JsonAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<JsonAcc> {
+        Ok(JsonAcc {
+            structured: self.0,
+            ..JsonAcc::default()
+        })
+    }
+    fn step(&self, c: &mut Context<'_>, acc: &mut JsonAcc) -> rusqlite::Result<()> {
+        acc.items.push_back((None, text_arg(c, 0)));
+        Ok(())
+    }
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        acc: Option<JsonAcc>,
+    ) -> rusqlite::Result<Option<String>> {
+        Ok(acc.and_then(|a| json_agg_text(&a)))
+    }
+}
+
+impl WindowAggregate<JsonAcc, Option<String>> for JsonAgg {
+    fn value(&self, acc: Option<&mut JsonAcc>) -> rusqlite::Result<Option<String>> {
+        Ok(acc.and_then(|a| json_agg_text(a)))
+    }
+    fn inverse(&self, _: &mut Context<'_>, acc: &mut JsonAcc) -> rusqlite::Result<()> {
+        acc.items.pop_front();
+        Ok(())
+    }
+}
+
+/// `pg_json_object_agg(key, fragment)`: `{ "k" : v, ... }`.
+struct JsonObjectAgg;
+
+fn json_object_text(a: &JsonAcc) -> Option<String> {
+    if a.items.is_empty() {
+        return None;
+    }
+    let mut out = String::from("{ ");
+    for (i, (k, v)) in a.items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        super::jsonparse::quote_into(k.as_deref().unwrap_or(""), &mut out);
+        out.push_str(" : ");
+        out.push_str(v.as_deref().unwrap_or("null"));
+    }
+    out.push_str(" }");
+    Some(out)
+}
+
+impl Aggregate<JsonAcc, Option<String>> for JsonObjectAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<JsonAcc> {
+        Ok(JsonAcc::default())
+    }
+    fn step(&self, c: &mut Context<'_>, acc: &mut JsonAcc) -> rusqlite::Result<()> {
+        let Some(k) = text_arg(c, 0) else {
+            return Err(udf_err(PgError::new(
+                code::INVALID_PARAMETER_VALUE,
+                "field name must not be null",
+            )));
+        };
+        acc.items.push_back((Some(k), text_arg(c, 1)));
+        Ok(())
+    }
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        acc: Option<JsonAcc>,
+    ) -> rusqlite::Result<Option<String>> {
+        Ok(acc.and_then(|a| json_object_text(&a)))
+    }
+}
+
+impl WindowAggregate<JsonAcc, Option<String>> for JsonObjectAgg {
+    fn value(&self, acc: Option<&mut JsonAcc>) -> rusqlite::Result<Option<String>> {
+        Ok(acc.and_then(|a| json_object_text(a)))
+    }
+    fn inverse(&self, _: &mut Context<'_>, acc: &mut JsonAcc) -> rusqlite::Result<()> {
+        acc.items.pop_front();
+        Ok(())
+    }
+}
+
+// ---- variance family ----
+
+#[derive(Clone, Copy, PartialEq)]
+enum VarKind {
+    VarSamp,
+    VarPop,
+    StddevSamp,
+    StddevPop,
+}
+
+impl VarKind {
+    fn sample(self) -> bool {
+        matches!(self, VarKind::VarSamp | VarKind::StddevSamp)
+    }
+    fn stddev(self) -> bool {
+        matches!(self, VarKind::StddevSamp | VarKind::StddevPop)
+    }
+}
+
+/// PostgreSQL's float8_accum state: N, Sx, Sxx (Youngs-Cramer).
+#[derive(Default)]
+struct FloatAcc {
+    n: f64,
+    sx: f64,
+    sxx: f64,
+}
+
+struct FloatVar(VarKind);
+
+impl Aggregate<FloatAcc, Option<f64>> for FloatVar {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<FloatAcc> {
+        Ok(FloatAcc::default())
+    }
+    fn step(&self, c: &mut Context<'_>, a: &mut FloatAcc) -> rusqlite::Result<()> {
+        let Some(x) = float_arg(c, 0)? else {
+            return Ok(());
+        };
+        let old_n = a.n;
+        let old_sx = a.sx;
+        a.n += 1.0;
+        a.sx += x;
+        if old_n > 0.0 {
+            let tmp = x * a.n - a.sx;
+            a.sxx += tmp * tmp / (a.n * old_n);
+            if a.sx.is_infinite() || a.sxx.is_infinite() {
+                if !old_sx.is_infinite() && !x.is_infinite() {
+                    return Err(udf_err(PgError::new(
+                        code::NUMERIC_VALUE_OUT_OF_RANGE,
+                        "value out of range: overflow",
+                    )));
+                }
+                a.sxx = f64::NAN;
+            }
+        } else if x.is_nan() || x.is_infinite() {
+            a.sxx = f64::NAN;
+        }
+        Ok(())
+    }
+    fn finalize(&self, _: &mut Context<'_>, a: Option<FloatAcc>) -> rusqlite::Result<Option<f64>> {
+        let Some(a) = a else {
+            return Ok(None);
+        };
+        let k = self.0;
+        if a.n == 0.0 || (k.sample() && a.n <= 1.0) {
+            return Ok(None);
+        }
+        let num = if a.sxx < 0.0 { 0.0 } else { a.sxx };
+        let v = num / if k.sample() { a.n - 1.0 } else { a.n };
+        Ok(Some(if k.stddev() { v.sqrt() } else { v }))
+    }
+}
+
+/// Exact N, sum(X), sum(X²) for integer and numeric inputs.
+#[derive(Default)]
+struct NumAcc {
+    n: i64,
+    sum: BigDecimal,
+    sum2: BigDecimal,
+    nan: i64,
+    inf: i64,
+}
+
+impl NumAcc {
+    fn add(&mut self, c: &Context<'_>, sign: i64) -> rusqlite::Result<()> {
+        let Some(x) = num_arg(c.get_raw(0))? else {
+            return Ok(());
+        };
+        self.n += sign;
+        match x {
+            Num::Dec(d) => {
+                let sq = &d * &d;
+                if sign > 0 {
+                    self.sum += d;
+                    self.sum2 += sq;
+                } else {
+                    self.sum -= d;
+                    self.sum2 -= sq;
+                }
+            }
+            Num::NaN => self.nan += sign,
+            Num::Inf(_) => self.inf += sign,
+        }
+        Ok(())
+    }
+
+    fn result(&self, k: VarKind) -> rusqlite::Result<Option<String>> {
+        if self.n == 0 || (k.sample() && self.n <= 1) {
+            return Ok(None);
+        }
+        if self.nan > 0 || self.inf > 0 {
+            return Ok(Some("NaN".into()));
+        }
+        let n = BigDecimal::from(self.n);
+        let num = &n * &self.sum2 - &self.sum * &self.sum;
+        if num <= BigDecimal::zero() {
+            return Ok(Some("0".into()));
+        }
+        let den = if k.sample() {
+            BigDecimal::from(self.n * (self.n - 1))
+        } else {
+            &n * &n
+        };
+        let rscale = div_scale(&num, &den);
+        let var = (num / den).with_scale_round(rscale, bigdecimal::RoundingMode::HalfUp);
+        let r = if k.stddev() {
+            sqrt_scaled(&var, rscale)
+        } else {
+            var
+        };
+        Ok(Some(num_out(Num::Dec(r))))
+    }
+}
+
+struct NumVar(VarKind);
+
+impl Aggregate<NumAcc, Option<String>> for NumVar {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<NumAcc> {
+        Ok(NumAcc::default())
+    }
+    fn step(&self, c: &mut Context<'_>, a: &mut NumAcc) -> rusqlite::Result<()> {
+        a.add(c, 1)
+    }
+    fn finalize(&self, _: &mut Context<'_>, a: Option<NumAcc>) -> rusqlite::Result<Option<String>> {
+        match a {
+            Some(a) => a.result(self.0),
+            None => Ok(None),
+        }
+    }
+}
+
+impl WindowAggregate<NumAcc, Option<String>> for NumVar {
+    fn value(&self, a: Option<&mut NumAcc>) -> rusqlite::Result<Option<String>> {
+        match a {
+            Some(a) => a.result(self.0),
+            None => Ok(None),
+        }
+    }
+    fn inverse(&self, c: &mut Context<'_>, a: &mut NumAcc) -> rusqlite::Result<()> {
+        a.add(c, -1)
+    }
+}
+
+pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_window_function("pg_array_agg", 1, DET, ArrayAgg)?;
+    conn.create_window_function("pg_interval_sum", 1, DET, IntervalSum)?;
+    conn.create_window_function("pg_json_agg", 1, DET, JsonAgg(false))?;
+    conn.create_window_function("pg_json_agg_structured", 1, DET, JsonAgg(true))?;
+    conn.create_window_function("pg_json_object_agg", 2, DET, JsonObjectAgg)?;
+    for (suffix, k) in [
+        ("var_samp", VarKind::VarSamp),
+        ("var_pop", VarKind::VarPop),
+        ("stddev_samp", VarKind::StddevSamp),
+        ("stddev_pop", VarKind::StddevPop),
+    ] {
+        conn.create_aggregate_function(format!("pg_{suffix}").as_str(), 1, DET, FloatVar(k))?;
+        conn.create_window_function(format!("pg_num_{suffix}").as_str(), 1, DET, NumVar(k))?;
+    }
+    Ok(())
+}
