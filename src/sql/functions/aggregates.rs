@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use rusqlite::functions::{Aggregate, Context, WindowAggregate};
 use rusqlite::types::Value;
 
-use super::numeric::{Num, arg as num_arg, div_scale, out as num_out, sqrt_scaled};
+use super::numeric::{Num, arg as num_arg, div_scale, div_scaled, out as num_out, sqrt_scaled};
 use super::{DET, float_arg, owned, text_arg, udf_err};
 use crate::error::{PgError, code};
 use crate::sql::datetime::{self as dt, Interval};
@@ -265,12 +265,65 @@ impl VarKind {
     }
 }
 
-/// PostgreSQL's float8_accum state: N, Sx, Sxx (Youngs-Cramer).
+/// PostgreSQL's float8_accum state: N, Sx, Sxx (Youngs-Cramer), plus the inputs when used
+/// as a window function: the accumulation is not invertible, so a frame that loses rows is
+/// recomputed from its remaining inputs (as PostgreSQL restarts the aggregate).
 #[derive(Default)]
 struct FloatAcc {
     n: f64,
     sx: f64,
     sxx: f64,
+    values: VecDeque<f64>,
+    stale: bool,
+}
+
+impl FloatAcc {
+    fn accum(&mut self, x: f64) -> rusqlite::Result<()> {
+        let old_n = self.n;
+        let old_sx = self.sx;
+        self.n += 1.0;
+        self.sx += x;
+        if old_n > 0.0 {
+            let tmp = x * self.n - self.sx;
+            self.sxx += tmp * tmp / (self.n * old_n);
+            if self.sx.is_infinite() || self.sxx.is_infinite() {
+                if !old_sx.is_infinite() && !x.is_infinite() {
+                    return Err(udf_err(PgError::new(
+                        code::NUMERIC_VALUE_OUT_OF_RANGE,
+                        "value out of range: overflow",
+                    )));
+                }
+                self.sxx = f64::NAN;
+            }
+        } else if x.is_nan() || x.is_infinite() {
+            self.sxx = f64::NAN;
+        }
+        Ok(())
+    }
+
+    fn refresh(&mut self) -> rusqlite::Result<()> {
+        if self.stale {
+            self.n = 0.0;
+            self.sx = 0.0;
+            self.sxx = 0.0;
+            let vals: Vec<f64> = self.values.iter().copied().collect();
+            for x in vals {
+                self.accum(x)?;
+            }
+            self.stale = false;
+        }
+        Ok(())
+    }
+
+    fn result(&mut self, k: VarKind) -> rusqlite::Result<Option<f64>> {
+        self.refresh()?;
+        if self.n == 0.0 || (k.sample() && self.n <= 1.0) {
+            return Ok(None);
+        }
+        let num = if self.sxx < 0.0 { 0.0 } else { self.sxx };
+        let v = num / if k.sample() { self.n - 1.0 } else { self.n };
+        Ok(Some(if k.stddev() { v.sqrt() } else { v }))
+    }
 }
 
 struct FloatVar(VarKind);
@@ -283,38 +336,33 @@ impl Aggregate<FloatAcc, Option<f64>> for FloatVar {
         let Some(x) = float_arg(c, 0)? else {
             return Ok(());
         };
-        let old_n = a.n;
-        let old_sx = a.sx;
-        a.n += 1.0;
-        a.sx += x;
-        if old_n > 0.0 {
-            let tmp = x * a.n - a.sx;
-            a.sxx += tmp * tmp / (a.n * old_n);
-            if a.sx.is_infinite() || a.sxx.is_infinite() {
-                if !old_sx.is_infinite() && !x.is_infinite() {
-                    return Err(udf_err(PgError::new(
-                        code::NUMERIC_VALUE_OUT_OF_RANGE,
-                        "value out of range: overflow",
-                    )));
-                }
-                a.sxx = f64::NAN;
-            }
-        } else if x.is_nan() || x.is_infinite() {
-            a.sxx = f64::NAN;
+        a.values.push_back(x);
+        if !a.stale {
+            a.accum(x)?;
         }
         Ok(())
     }
     fn finalize(&self, _: &mut Context<'_>, a: Option<FloatAcc>) -> rusqlite::Result<Option<f64>> {
-        let Some(a) = a else {
-            return Ok(None);
-        };
-        let k = self.0;
-        if a.n == 0.0 || (k.sample() && a.n <= 1.0) {
-            return Ok(None);
+        match a {
+            Some(mut a) => a.result(self.0),
+            None => Ok(None),
         }
-        let num = if a.sxx < 0.0 { 0.0 } else { a.sxx };
-        let v = num / if k.sample() { a.n - 1.0 } else { a.n };
-        Ok(Some(if k.stddev() { v.sqrt() } else { v }))
+    }
+}
+
+impl WindowAggregate<FloatAcc, Option<f64>> for FloatVar {
+    fn value(&self, a: Option<&mut FloatAcc>) -> rusqlite::Result<Option<f64>> {
+        match a {
+            Some(a) => a.result(self.0),
+            None => Ok(None),
+        }
+    }
+    fn inverse(&self, c: &mut Context<'_>, a: &mut FloatAcc) -> rusqlite::Result<()> {
+        if float_arg(c, 0)?.is_some() {
+            a.values.pop_front();
+            a.stale = true;
+        }
+        Ok(())
     }
 }
 
@@ -369,7 +417,7 @@ impl NumAcc {
             &n * &n
         };
         let rscale = div_scale(&num, &den);
-        let var = (num / den).with_scale_round(rscale, bigdecimal::RoundingMode::HalfUp);
+        let var = div_scaled(&num, &den, rscale, bigdecimal::RoundingMode::HalfUp);
         let r = if k.stddev() {
             sqrt_scaled(&var, rscale)
         } else {
@@ -420,7 +468,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         ("stddev_samp", VarKind::StddevSamp),
         ("stddev_pop", VarKind::StddevPop),
     ] {
-        conn.create_aggregate_function(format!("pg_{suffix}").as_str(), 1, DET, FloatVar(k))?;
+        conn.create_window_function(format!("pg_{suffix}").as_str(), 1, DET, FloatVar(k))?;
         conn.create_window_function(format!("pg_num_{suffix}").as_str(), 1, DET, NumVar(k))?;
     }
     Ok(())

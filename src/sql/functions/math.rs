@@ -6,6 +6,17 @@
 
 use std::cmp::Ordering;
 
+// The C library's functions, as PostgreSQL calls them: results match it to the last bit
+// (glibc's `cbrt` is not correctly rounded, for one).
+mod libm {
+    unsafe extern "C" {
+        pub safe fn exp(x: f64) -> f64;
+        pub safe fn log(x: f64) -> f64;
+        pub safe fn log10(x: f64) -> f64;
+        pub safe fn pow(x: f64, y: f64) -> f64;
+    }
+}
+
 use rusqlite::Connection;
 use rusqlite::types::{Value, ValueRef};
 
@@ -89,6 +100,62 @@ fn extreme(c: &rusqlite::functions::Context<'_>, greatest: bool) -> rusqlite::Re
         });
     }
     Ok(best.map(owned).unwrap_or(Value::Null))
+}
+
+/// glibc's `cbrt` (sysdeps/ieee754/dbl-64/s_cbrt.c), which PostgreSQL calls: it is not
+/// correctly rounded (cbrt(27) = 3.0000000000000004), so Rust's own `cbrt` would differ.
+pub fn cbrt(x: f64) -> f64 {
+    const CBRT2: f64 = 1.259_921_049_894_873_164_8;
+    const SQR_CBRT2: f64 = 1.587_401_051_968_199_474_8;
+    const FACTOR: [f64; 5] = [1.0 / SQR_CBRT2, 1.0 / CBRT2, 1.0, CBRT2, SQR_CBRT2];
+    if x == 0.0 || !x.is_finite() {
+        return x + x;
+    }
+    let (xm, xe) = frexp(x.abs());
+    let u = 0.354_895_765_043_919_86
+        + (1.508_191_937_815_848_96
+            + (-2.114_994_941_673_712_87
+                + (2.446_931_225_635_344_3
+                    + (-1.834_692_774_836_130_86
+                        + (0.784_932_344_976_639_262 - 0.145_263_899_385_486_377 * xm) * xm)
+                        * xm)
+                    * xm)
+                * xm)
+            * xm;
+    let t2 = u * u * u;
+    let ym = u * (t2 + 2.0 * xm) / (2.0 * t2 + xm) * FACTOR[(2 + xe % 3) as usize];
+    ldexp(ym, xe / 3).copysign(x)
+}
+
+/// C's `frexp`: x = m * 2^e with 0.5 <= |m| < 1.
+fn frexp(x: f64) -> (f64, i32) {
+    if x == 0.0 || !x.is_finite() {
+        return (x, 0);
+    }
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    if exp == 0 {
+        // subnormal: scale up first
+        let (m, e) = frexp(x * 2f64.powi(64));
+        return (m, e - 64);
+    }
+    let m = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+    (m, exp - 1022)
+}
+
+/// C's `ldexp`.
+fn ldexp(x: f64, e: i32) -> f64 {
+    let mut x = x;
+    let mut e = e;
+    while e > 1000 {
+        x *= 2f64.powi(1000);
+        e -= 1000;
+    }
+    while e < -1000 {
+        x *= 2f64.powi(-1000);
+        e += 1000;
+    }
+    x * 2f64.powi(e)
 }
 
 fn int_out_of_range(bits: i64) -> PgError {
@@ -232,7 +299,7 @@ pub fn power(x: f64, y: f64) -> PgResult<f64> {
             "a negative number raised to a non-integer power yields a complex result",
         ));
     }
-    let r = x.powf(y);
+    let r = libm::pow(x, y);
     let r = overflow_check(r, x.is_finite() && y.is_finite())?;
     if r == 0.0 && x != 0.0 && x.is_finite() && y.is_finite() {
         return Err(PgError::new(
@@ -261,7 +328,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     float1(conn, "pg_trunc_float", |x| Ok(x.trunc()))?;
     float1(conn, "pg_ceil_float", |x| Ok(x.ceil()))?;
     float1(conn, "pg_floor_float", |x| Ok(x.floor()))?;
-    float1(conn, "pg_cbrt", |x| Ok(x.cbrt()))?;
+    float1(conn, "pg_cbrt", |x| Ok(cbrt(x)))?;
     float1(conn, "pg_sqrt", |x| {
         if x < 0.0 {
             return Err(PgError::new(
@@ -273,14 +340,14 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     })?;
     float1(conn, "pg_ln", |x| match log_error(x) {
         Some(e) => Err(e),
-        None => Ok(x.ln()),
+        None => Ok(libm::log(x)),
     })?;
     float1(conn, "pg_log10", |x| match log_error(x) {
         Some(e) => Err(e),
-        None => Ok(x.log10()),
+        None => Ok(libm::log10(x)),
     })?;
     float1(conn, "pg_exp", |x| {
-        let r = x.exp();
+        let r = libm::exp(x);
         let r = overflow_check(r, x.is_finite())?;
         if r == 0.0 && x.is_finite() {
             return Err(PgError::new(
@@ -322,22 +389,6 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
             _ => Ok(None),
         }
     })?;
-    // generate_series step: zero is an error, as in PostgreSQL.
-    conn.create_scalar_function("pg_nonzero_step", 1, DET, |c| {
-        let v = c.get_raw(0);
-        let zero = match v {
-            ValueRef::Integer(0) => true,
-            ValueRef::Real(f) => f == 0.0,
-            _ => false,
-        };
-        if zero {
-            return Err(udf_err(PgError::new(
-                code::INVALID_PARAMETER_VALUE,
-                "step size cannot equal zero",
-            )));
-        }
-        Ok(owned(v))
-    })?;
     Ok(())
 }
 
@@ -368,6 +419,16 @@ mod tests {
         assert!(width_bucket(5.0, 1.0, 1.0, 3).is_err());
         assert!(width_bucket(f64::NAN, 1.0, 2.0, 3).is_err());
         assert!(width_bucket(1.0, f64::MIN, f64::MAX, i32::MAX as i64).is_ok());
+    }
+
+    #[test]
+    fn glibc_cbrt() {
+        assert_eq!(cbrt(27.0), 3.000_000_000_000_000_4);
+        assert_eq!(cbrt(-8.0), -2.0);
+        assert_eq!(cbrt(0.0), 0.0);
+        assert!(cbrt(f64::NAN).is_nan());
+        assert_eq!(cbrt(f64::INFINITY), f64::INFINITY);
+        assert!((cbrt(1e-310) - 4.641588833612779e-104).abs() < 1e-115);
     }
 
     #[test]

@@ -17,7 +17,9 @@ mod math;
 mod numeric;
 mod regex;
 mod sequence;
+mod series;
 mod text;
+mod transcendental;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -205,6 +207,7 @@ const VOLATILE: FunctionFlags = FunctionFlags::SQLITE_UTF8;
 /// Register everything on a new connection.
 pub fn register(conn: &Connection, ctx: Shared) -> rusqlite::Result<()> {
     conn.create_collation("pg_numeric", super::numeric::compare)?;
+    series::register(conn)?;
     register_core(conn, ctx.clone())?;
     datetime::register(conn, ctx.clone())?;
     numeric::register(conn)?;
@@ -215,6 +218,7 @@ pub fn register(conn: &Connection, ctx: Shared) -> rusqlite::Result<()> {
     bytes::register(conn)?;
     format::register(conn)?;
     math::register(conn)?;
+    transcendental::register(conn)?;
     arrays::register(conn, ctx.clone())?;
     json::register(conn, ctx.clone())?;
     formatting::register(conn, ctx.clone())?;

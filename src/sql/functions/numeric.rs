@@ -99,6 +99,44 @@ pub(super) fn div_scale(a: &BigDecimal, b: &BigDecimal) -> i64 {
     rscale.max(scale(a)).max(scale(b)).clamp(0, 1000)
 }
 
+/// a / b rounded to `s` decimal places with exact integer arithmetic (BigDecimal's own
+/// division stops at 100 significant digits). `Down` truncates; anything else rounds half
+/// away from zero, as PostgreSQL's numeric rounding does. `b` must not be zero.
+pub(super) fn div_scaled(a: &BigDecimal, b: &BigDecimal, s: i64, mode: RoundingMode) -> BigDecimal {
+    use bigdecimal::num_bigint::{BigInt, Sign};
+    let (ai, asc) = a.as_bigint_and_exponent();
+    let (bi, bsc) = b.as_bigint_and_exponent();
+    if bi.sign() == Sign::NoSign {
+        return BigDecimal::zero();
+    }
+    let e = s - asc + bsc;
+    let ten = BigInt::from(10);
+    let (num, den) = if e >= 0 {
+        (ai * ten.pow(e as u32), bi)
+    } else {
+        (ai, bi * ten.pow((-e) as u32))
+    };
+    let q = &num / &den;
+    let r = &num % &den;
+    let q = if mode == RoundingMode::Down || r.sign() == Sign::NoSign {
+        q
+    } else {
+        let twice: BigInt = r.magnitude().clone().into();
+        let twice = twice * 2;
+        let den_mag: BigInt = den.magnitude().clone().into();
+        if twice >= den_mag {
+            if (num.sign() == Sign::Minus) != (den.sign() == Sign::Minus) {
+                q - 1
+            } else {
+                q + 1
+            }
+        } else {
+            q
+        }
+    };
+    BigDecimal::new(q, s)
+}
+
 pub(super) fn div(a: &BigDecimal, b: &BigDecimal) -> rusqlite::Result<BigDecimal> {
     if b.is_zero() {
         return Err(udf_err(PgError::new(
@@ -107,7 +145,7 @@ pub(super) fn div(a: &BigDecimal, b: &BigDecimal) -> rusqlite::Result<BigDecimal
         )));
     }
     let s = div_scale(a, b);
-    Ok((a / b).with_scale_round(s, RoundingMode::HalfUp))
+    Ok(div_scaled(a, b, s, RoundingMode::HalfUp))
 }
 
 fn binop(f: &Context<'_>, op: char) -> rusqlite::Result<Option<String>> {
@@ -132,7 +170,7 @@ fn binop(f: &Context<'_>, op: char) -> rusqlite::Result<Option<String>> {
                     )));
                 }
                 let s = scale(&x).max(scale(&y));
-                let q = (&x / &y).with_scale_round(0, RoundingMode::Down);
+                let q = div_scaled(&x, &y, 0, RoundingMode::Down);
                 (x - q * y).with_scale(s)
             }
             _ => return Ok(None),
@@ -403,7 +441,7 @@ fn gcd_dec(a: &BigDecimal, b: &BigDecimal) -> BigDecimal {
     let s = scale(a).max(scale(b));
     let (mut x, mut y) = (a.abs().with_scale(s), b.abs().with_scale(s));
     while !y.is_zero() {
-        let q = (&x / &y).with_scale_round(0, RoundingMode::Down);
+        let q = div_scaled(&x, &y, 0, RoundingMode::Down);
         let r = (&x - q * &y).with_scale(s);
         x = y;
         y = r;
@@ -422,7 +460,7 @@ fn num_gcd_lcm(a: Num, b: Num, lcm: bool) -> Num {
                 return Num::Dec(BigDecimal::zero().with_scale(s));
             }
             let g = gcd_dec(&x, &y);
-            let q = (&x / &g).with_scale_round(0, RoundingMode::Down);
+            let q = div_scaled(&x, &g, 0, RoundingMode::Down);
             Num::Dec((q * y).abs().with_scale(s))
         }
         _ => Num::NaN,
@@ -454,7 +492,7 @@ fn num_width_bucket(op: Num, b1: Num, b2: Num, count: i64) -> rusqlite::Result<i
     };
     let c = BigDecimal::from(count);
     let bucket = |num: BigDecimal, den: BigDecimal| -> i64 {
-        let q = (num * &c / den).with_scale_round(0, RoundingMode::Down);
+        let q = div_scaled(&(num * &c), &den, 0, RoundingMode::Down);
         q.to_string().parse::<i64>().unwrap_or(count - 1) + 1
     };
     let r = match b1.cmp(&b2) {
@@ -626,5 +664,16 @@ mod tests {
             canonical(&div(&d("10"), &d("4")).unwrap()),
             "2.5000000000000000"
         );
+        assert_eq!(
+            canonical(&div(&d("6"), &d("6")).unwrap()),
+            "1.00000000000000000000"
+        );
+        assert_eq!(
+            canonical(&div(&d("-2"), &d("3")).unwrap()),
+            "-0.66666666666666666667"
+        );
+        let big = d(&"7".repeat(150));
+        let q = div_scaled(&big, &d("7"), 0, RoundingMode::Down);
+        assert_eq!(canonical(&q), "1".repeat(150));
     }
 }

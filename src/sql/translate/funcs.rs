@@ -45,6 +45,11 @@ fn args_of(f: &Function) -> PgResult<Args<'_>> {
                         arg: FunctionArgExpr::Expr(e),
                         ..
                     } => out.named.push((ident(name), e)),
+                    FunctionArg::ExprNamed {
+                        name: Expr::Identifier(name),
+                        arg: FunctionArgExpr::Expr(e),
+                        ..
+                    } => out.named.push((ident(name), e)),
                     _ => {
                         return Err(PgError::unsupported(format!(
                             "the argument {a} in {}",

@@ -422,20 +422,46 @@ impl Tr<'_> {
                     Ex::new(format!("pg_sqrt({s})"), f8)
                 }
             }
-            "exp" | "ln" | "log10" | "cbrt" => {
-                let f = format!("pg_{name}");
-                self.call(name, xs, &f, &[f8], f8)?
+            "cbrt" => self.call(name, xs, "pg_cbrt", &[f8], f8)?,
+            "exp" | "ln" | "log10" => {
+                self.check_arity(name, &xs, 1, 1)?;
+                let a = self.settle_as(xs.remove(0), f8)?;
+                if is_numeric(&a) {
+                    let sql = match name {
+                        "log10" => format!("pg_num_log(10, {})", a.sql),
+                        _ => format!("pg_num_{name}({})", a.sql),
+                    };
+                    Ex::new(sql, PgType::NUMERIC)
+                } else {
+                    let s = self.coerce(a, f8, -1)?;
+                    Ex::new(format!("pg_{name}({s})"), f8)
+                }
             }
             "log" => {
                 self.check_arity(name, &xs, 1, 2)?;
                 if n == 1 {
-                    self.call(name, xs, "pg_log10", &[f8], f8)?
+                    let a = self.settle_as(xs.remove(0), f8)?;
+                    if is_numeric(&a) {
+                        Ex::new(format!("pg_num_log(10, {})", a.sql), PgType::NUMERIC)
+                    } else {
+                        let s = self.coerce(a, f8, -1)?;
+                        Ex::new(format!("pg_log10({s})"), f8)
+                    }
                 } else {
-                    let s = self.coerce_args(xs, &[f8, f8])?;
-                    Ex::new(format!("(pg_ln({}) / pg_ln({}))", s[1], s[0]), f8)
+                    let nm = PgType::NUMERIC;
+                    self.call(name, xs, "pg_num_log", &[nm, nm], nm)?
                 }
             }
-            "power" | "pow" => self.call(name, xs, "pg_power", &[f8, f8], f8)?,
+            "power" | "pow" => {
+                self.check_arity(name, &xs, 2, 2)?;
+                let numeric = xs.iter().any(is_numeric) && !xs.iter().any(is_float);
+                if numeric {
+                    let nm = PgType::NUMERIC;
+                    self.call(name, xs, "pg_num_power", &[nm, nm], nm)?
+                } else {
+                    self.call(name, xs, "pg_power", &[f8, f8], f8)?
+                }
+            }
             "sign" => {
                 self.check_arity(name, &xs, 1, 1)?;
                 let a = self.settle_as(xs.remove(0), f8)?;

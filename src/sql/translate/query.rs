@@ -1445,31 +1445,15 @@ impl Tr<'_> {
                     } else {
                         String::new()
                     };
-                    // A recursive CTE (no extension module needed); the step's sign decides
-                    // the direction and a zero step is PostgreSQL's error.
-                    let r = self.alias("gs");
-                    let (start, stop) = (&s[0], &s[1]);
-                    let step = format!(
-                        "(CASE WHEN {step} = 0 THEN pg_raise('22023', 'step size cannot equal zero') ELSE {step} END)"
-                    );
-                    let within = |v: &str| {
-                        format!(
-                            "(({step} > 0 AND {v} <= {stop}) OR ({step} < 0 AND {v} >= {stop}))"
-                        )
-                    };
+                    // pg_generate_series (src/sql/functions/series.rs): PostgreSQL's semantics
+                    // for the step's sign, a zero step and the ends of the bigint range.
                     let out_t = if t == PgType::INT2 { PgType::INT4 } else { t };
-                    let check = if out_t == PgType::INT8 {
-                        format!("pg_check_int(v + {step}, 20)")
-                    } else {
-                        format!("(v + {step})")
-                    };
                     (
                         format!(
-                            "WITH RECURSIVE {r}(v) AS (SELECT {start} WHERE {} UNION ALL \
-                             SELECT {check} FROM {r} WHERE {}) SELECT v AS {}{ord} FROM {r}",
-                            within(start),
-                            within(&format!("v + {step}")),
+                            "SELECT value AS {}{ord} FROM pg_generate_series({}, {}, {step})",
                             quote(&col),
+                            s[0],
+                            s[1]
                         ),
                         vec![(col, out_t)],
                     )
