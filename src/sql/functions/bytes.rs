@@ -293,12 +293,22 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         match (bytes_arg(c, 0), text_arg(c, 1)) {
             (Some(b), Some(e)) => {
                 check_utf8_name(&e).map_err(udf_err)?;
-                String::from_utf8(b).map(Some).map_err(|_| {
-                    udf_err(PgError::new(
-                        code::CHARACTER_NOT_IN_REPERTOIRE,
-                        "invalid byte sequence for encoding \"UTF8\"",
-                    ))
-                })
+                match std::str::from_utf8(&b) {
+                    Ok(s) => Ok(Some(s.to_string())),
+                    Err(e) => {
+                        let at = e.valid_up_to();
+                        let n = e.error_len().unwrap_or(b.len() - at).max(1);
+                        let shown: Vec<String> =
+                            b[at..at + n].iter().map(|x| format!("0x{x:02x}")).collect();
+                        Err(udf_err(PgError::new(
+                            code::CHARACTER_NOT_IN_REPERTOIRE,
+                            format!(
+                                "invalid byte sequence for encoding \"UTF8\": {}",
+                                shown.join(" ")
+                            ),
+                        )))
+                    }
+                }
             }
             _ => Ok(None),
         }

@@ -318,7 +318,7 @@ pub fn date_bin(
     let s = stride.days as i64 * USECS_PER_DAY + stride.micros;
     if s <= 0 {
         return Err(PgError::new(
-            code::INVALID_PARAMETER_VALUE,
+            code::DATETIME_FIELD_OVERFLOW,
             "stride must be greater than zero",
         ));
     }

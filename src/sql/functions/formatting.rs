@@ -1,8 +1,9 @@
 //! PostgreSQL's template formatting (`formatting.c`): `to_char` for timestamps, dates, intervals
 //! and numbers, `to_timestamp(text, fmt)`, `to_date` and `to_number`. The template parser, the
 //! keyword tables and the number processor follow PostgreSQL's so that padding, `FM`, `TH`,
-//! signs and overflow (`###`) come out the same. Not supported: `TM` localisation (names are
-//! English, as in the C locale), `SP`, and `B`/`C` number patterns (they print nothing).
+//! signs and overflow (`###`) come out the same. Names are English (the C locale, so `TM` only
+//! drops padding), `SP` is accepted and ignored as in PostgreSQL, and the `B`/`C` number
+//! patterns print nothing.
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use rusqlite::Connection;
@@ -540,9 +541,6 @@ fn dch_to_char(nodes: &[Node], tm: &Tm) -> PgResult<String> {
                 continue;
             }
         };
-        if sfx.sp {
-            return Err(PgError::unsupported("the SP suffix in to_char"));
-        }
         let fm = sfx.fm;
         let iv = tm.interval;
         let need_date = |ok: bool| -> PgResult<()> {
@@ -1977,9 +1975,10 @@ fn from_char(input: &str, fmt: &str) -> PgResult<FromChar> {
                         fc.tzh = Some(if neg { -v } else { v });
                     }
                     K::TZ | K::tz | K::OF => {
-                        return Err(PgError::unsupported(format!(
-                            "formatting field \"{name}\" is only supported in to_char"
-                        )));
+                        return Err(PgError::new(
+                            code::FEATURE_NOT_SUPPORTED,
+                            format!("formatting field \"{name}\" is only supported in to_char"),
+                        ));
                     }
                     K::RM | K::rm => {
                         let mut found = None;
@@ -2018,7 +2017,8 @@ fn out_of_range(input: &str) -> PgError {
 
 /// Turn collected fields into a local date-time (and an explicit UTC offset, if given).
 fn build(fc: &FromChar, input: &str) -> PgResult<(NaiveDateTime, Option<i64>)> {
-    let mut year = fc.year.unwrap_or(1);
+    // Without a year field PostgreSQL's year stays 0, which is 1 BC.
+    let mut year = fc.year.unwrap_or(0);
     if fc.year.is_some() && fc.yy_digits < 4 && fc.yy_digits > 0 {
         // PostgreSQL's adjust_partial_year_to_2020
         year = match fc.yy_digits {

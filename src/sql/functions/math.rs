@@ -14,8 +14,58 @@ mod libm {
         pub safe fn log(x: f64) -> f64;
         pub safe fn log10(x: f64) -> f64;
         pub safe fn pow(x: f64, y: f64) -> f64;
+        pub safe fn sin(x: f64) -> f64;
+        pub safe fn cos(x: f64) -> f64;
+        pub safe fn tan(x: f64) -> f64;
+        pub safe fn asin(x: f64) -> f64;
+        pub safe fn acos(x: f64) -> f64;
+        pub safe fn atan(x: f64) -> f64;
+        pub safe fn atan2(y: f64, x: f64) -> f64;
+        pub safe fn sinh(x: f64) -> f64;
+        pub safe fn cosh(x: f64) -> f64;
+        pub safe fn tanh(x: f64) -> f64;
+        pub safe fn asinh(x: f64) -> f64;
+        pub safe fn acosh(x: f64) -> f64;
+        pub safe fn atanh(x: f64) -> f64;
     }
 }
+
+fn out_of_range_input() -> PgError {
+    PgError::new(code::NUMERIC_VALUE_OUT_OF_RANGE, "input is out of range")
+}
+
+/// PostgreSQL's float trigonometric and hyperbolic functions, with their range errors.
+fn trig(name: &str, x: f64) -> PgResult<f64> {
+    if x.is_nan() {
+        return Ok(f64::NAN);
+    }
+    let inf = x.is_infinite();
+    Ok(match name {
+        "sin" | "cos" | "tan" | "cot" if inf => return Err(out_of_range_input()),
+        "sin" => libm::sin(x),
+        "cos" => libm::cos(x),
+        "tan" => libm::tan(x),
+        "cot" => 1.0 / libm::tan(x),
+        "asin" | "acos" if !(-1.0..=1.0).contains(&x) => return Err(out_of_range_input()),
+        "asin" => libm::asin(x),
+        "acos" => libm::acos(x),
+        "atan" => libm::atan(x),
+        "sinh" => libm::sinh(x),
+        "cosh" => libm::cosh(x),
+        "tanh" => libm::tanh(x),
+        "asinh" => libm::asinh(x),
+        "acosh" if x < 1.0 => return Err(out_of_range_input()),
+        "acosh" => libm::acosh(x),
+        "atanh" if !(-1.0..=1.0).contains(&x) => return Err(out_of_range_input()),
+        "atanh" if x == 1.0 => f64::INFINITY,
+        "atanh" if x == -1.0 => f64::NEG_INFINITY,
+        "atanh" => libm::atanh(x),
+        "degrees" => x / RADIANS_PER_DEGREE,
+        _ => x * RADIANS_PER_DEGREE,
+    })
+}
+
+const RADIANS_PER_DEGREE: f64 = 0.017_453_292_519_943_295;
 
 use rusqlite::Connection;
 use rusqlite::types::{Value, ValueRef};
@@ -156,6 +206,18 @@ fn ldexp(x: f64, e: i32) -> f64 {
         e += 1000;
     }
     x * 2f64.powi(e)
+}
+
+/// ceil/floor keeping integers as integers.
+fn ceil_floor(c: &rusqlite::functions::Context<'_>, up: bool) -> rusqlite::Result<Value> {
+    Ok(match c.get_raw(0) {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        _ => match float_arg(c, 0)? {
+            Some(x) => Value::Real(if up { x.ceil() } else { x.floor() }),
+            None => Value::Null,
+        },
+    })
 }
 
 fn int_out_of_range(bits: i64) -> PgError {
@@ -324,6 +386,28 @@ fn float1(
 pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_greatest", -1, DET, |c| extreme(c, true))?;
     conn.create_scalar_function("pg_least", -1, DET, |c| extreme(c, false))?;
+    for name in [
+        "sin", "cos", "tan", "cot", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
+        "acosh", "atanh", "degrees", "radians",
+    ] {
+        float1(conn, &format!("pg_{name}"), move |x| trig(name, x))?;
+    }
+    conn.create_scalar_function("pg_atan2", 2, DET, |c| {
+        match (float_arg(c, 0)?, float_arg(c, 1)?) {
+            (Some(y), Some(x)) => Ok(Some(libm::atan2(y, x))),
+            _ => Ok(None),
+        }
+    })?;
+    // SQLite's own names, used by expressions the general translator emits (ceil/floor on
+    // floats and integers, the ^ operator); the bundled SQLite has no math functions.
+    conn.create_scalar_function("ceil", 1, DET, |c| ceil_floor(c, true))?;
+    conn.create_scalar_function("floor", 1, DET, |c| ceil_floor(c, false))?;
+    conn.create_scalar_function("pow", 2, DET, |c| {
+        match (float_arg(c, 0)?, float_arg(c, 1)?) {
+            (Some(x), Some(y)) => power(x, y).map(Some).map_err(udf_err),
+            _ => Ok(None),
+        }
+    })?;
     float1(conn, "pg_round_even", |x| Ok(x.round_ties_even()))?;
     float1(conn, "pg_trunc_float", |x| Ok(x.trunc()))?;
     float1(conn, "pg_ceil_float", |x| Ok(x.ceil()))?;

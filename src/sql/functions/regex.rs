@@ -519,7 +519,8 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         Ok(Some(replace(&s, &re, &r, start, n)))
     })?;
     // pg_regexp_split(s, pattern[, flags]) -> text[] (our JSON array form)
-    for n in [2, 3] {
+    // (a 4th argument names the calling function for the error message)
+    for n in [2, 3, 4] {
         conn.create_scalar_function("pg_regexp_split", n, DET, move |c| {
             let (Some(s), Some(p)) = (text_arg(c, 0), text_arg(c, 1)) else {
                 return Ok(None);
@@ -528,7 +529,12 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
                 return Ok(None);
             };
             if flags.global {
-                return Err(udf_err(no_global("regexp_split_to_array")));
+                let fname = if n == 4 {
+                    text_arg(c, 3).unwrap_or_default()
+                } else {
+                    "regexp_split_to_array".to_string()
+                };
+                return Err(udf_err(no_global(&fname)));
             }
             let re = compile(&p, flags).map_err(udf_err)?;
             Ok(Some(json_text_array(split(&s, &re).into_iter().map(Some))))

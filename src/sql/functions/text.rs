@@ -366,13 +366,13 @@ pub fn chr(n: i64) -> PgResult<String> {
     }
     if n > 0x10ffff {
         return Err(PgError::new(
-            code::INVALID_PARAMETER_VALUE,
+            code::PROGRAM_LIMIT_EXCEEDED,
             format!("requested character too large for encoding: {n}"),
         ));
     }
     char::from_u32(n as u32).map(String::from).ok_or_else(|| {
         PgError::new(
-            code::INVALID_PARAMETER_VALUE,
+            code::PROGRAM_LIMIT_EXCEEDED,
             format!("requested character not valid for encoding: {n}"),
         )
     })

@@ -462,14 +462,8 @@ impl Tr<'_> {
                     };
                     return Ok(Ex::new(format!("{rounding}({})", x.sql), PgType::NUMERIC));
                 }
-                Ok(Ex::new(
-                    format!("{f}({})", x.sql),
-                    if t.scalar.is_integer() {
-                        t
-                    } else {
-                        PgType::FLOAT8
-                    },
-                ))
+                // Integers resolve to ceil/floor(double precision), as in PostgreSQL.
+                Ok(Ex::new(format!("{f}({})", x.sql), PgType::FLOAT8))
             }
             Expr::Position { expr, r#in } => {
                 let needle = self.expr(expr, sc)?;
@@ -1198,6 +1192,19 @@ impl Tr<'_> {
             B::PGExp => {
                 let l = self.expr(a, sc)?;
                 let r = self.expr(b, sc)?;
+                // numeric ^ numeric stays numeric (function library: transcendental.rs).
+                let is = |x: &Ex, f: fn(Scalar) -> bool| {
+                    x.known().is_some_and(|t| !t.array && f(t.scalar))
+                };
+                let numeric = (is(&l, |s| s == Scalar::Numeric)
+                    || is(&r, |s| s == Scalar::Numeric))
+                    && !is(&l, Scalar::is_float)
+                    && !is(&r, Scalar::is_float);
+                if numeric {
+                    let l = self.coerce(l, PgType::NUMERIC, -1)?;
+                    let r = self.coerce(r, PgType::NUMERIC, -1)?;
+                    return Ok(Ex::new(format!("pg_num_power({l}, {r})"), PgType::NUMERIC));
+                }
                 let l = self.coerce(l, PgType::FLOAT8, -1)?;
                 let r = self.coerce(r, PgType::FLOAT8, -1)?;
                 Ok(Ex::new(format!("pow({l}, {r})"), PgType::FLOAT8))
@@ -1289,7 +1296,8 @@ impl Tr<'_> {
                 let l = self.expr(a, sc)?;
                 let r = self.expr(b, sc)?;
                 let (l, r) = if op == B::AtArrow { (l, r) } else { (r, l) };
-                let l = self.settle_as(l, PgType::JSONB)?;
+                let hint = r.known().filter(|t| t.array).unwrap_or(PgType::JSONB);
+                let l = self.settle_as(l, hint)?;
                 let lt = l.known().unwrap_or(PgType::JSONB);
                 let r = self.coerce(r, lt, -1)?;
                 if lt.array {

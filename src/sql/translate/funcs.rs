@@ -345,6 +345,12 @@ impl Tr<'_> {
                 if t.array {
                     return Err(PgError::unsupported("array_agg of arrays"));
                 }
+                // PostgreSQL's DISTINCT sorts; SQLite keeps first-seen order.
+                let ob = if a.distinct && ob.is_empty() {
+                    format!(" ORDER BY {}", order_sql(&x, None, None))
+                } else {
+                    ob
+                };
                 Ex::new(
                     format!("pg_array_agg({d}{}{ob})", x.sql),
                     PgType::array_of(t.scalar),
@@ -636,21 +642,6 @@ impl Tr<'_> {
                 let chars = s.get(1).cloned().unwrap_or_else(|| "' '".into());
                 Ex::new(format!("{f}({}, {chars})", s[0]), PgType::TEXT)
             }
-            "concat" => {
-                let mut parts = Vec::new();
-                for x in xs {
-                    let s = self.text_of(x)?;
-                    parts.push(format!("coalesce({s}, '')"));
-                }
-                Ex::new(
-                    if parts.is_empty() {
-                        "''".into()
-                    } else {
-                        format!("({})", parts.join(" || "))
-                    },
-                    PgType::TEXT,
-                )
-            }
             "concat_ws" => {
                 if xs.is_empty() {
                     return Err(no_such_function(name, &[]));
@@ -704,13 +695,6 @@ impl Tr<'_> {
                     Ex::new(format!("{f}({})", x.sql), PgType::FLOAT8)
                 }
             }
-            "atan2" => fixed!(
-                |s: Vec<String>| format!("atan2({}, {})", s[0], s[1]),
-                PgType::FLOAT8,
-                PgType::FLOAT8,
-                PgType::FLOAT8
-            ),
-            "pi" => Ex::new("pi()", PgType::FLOAT8),
             "mod" => {
                 self.check_arity(name, &xs, 2, 2)?;
                 let b = xs.pop().ok_or_else(|| no_such_function(name, &[]))?;

@@ -168,6 +168,24 @@ impl Tr<'_> {
             "pow",
             "cbrt",
             "sign",
+            "sin",
+            "cos",
+            "tan",
+            "cot",
+            "asin",
+            "acos",
+            "atan",
+            "atan2",
+            "sinh",
+            "cosh",
+            "tanh",
+            "asinh",
+            "acosh",
+            "atanh",
+            "degrees",
+            "radians",
+            "pi",
+            "concat",
             "gcd",
             "lcm",
             "width_bucket",
@@ -423,6 +441,26 @@ impl Tr<'_> {
                 }
             }
             "cbrt" => self.call(name, xs, "pg_cbrt", &[f8], f8)?,
+            "sin" | "cos" | "tan" | "cot" | "asin" | "acos" | "atan" | "sinh" | "cosh" | "tanh"
+            | "asinh" | "acosh" | "atanh" | "degrees" | "radians" => {
+                self.call(name, xs, &format!("pg_{name}"), &[f8], f8)?
+            }
+            "atan2" => self.call(name, xs, "pg_atan2", &[f8, f8], f8)?,
+            "pi" => {
+                self.check_arity(name, &xs, 0, 0)?;
+                Ex::new("3.141592653589793", f8)
+            }
+            "concat" => {
+                if xs.is_empty() {
+                    return Err(no_such_function(name, &[]));
+                }
+                let mut parts = Vec::new();
+                for x in xs {
+                    let s = self.text_of(x)?;
+                    parts.push(format!("coalesce({s}, '')"));
+                }
+                Ex::new(format!("({})", parts.join(" || ")), t)
+            }
             "exp" | "ln" | "log10" => {
                 self.check_arity(name, &xs, 1, 1)?;
                 let a = self.settle_as(xs.remove(0), f8)?;
@@ -520,10 +558,13 @@ impl Tr<'_> {
                     _ => return Err(no_such_function(name, &[ty_name(&a0)])),
                 };
                 let a = self.coerce(a0, ty, -1)?;
-                let b = match xs.pop() {
-                    Some(b) => self.coerce(b, ty, -1)?,
-                    None if ty == PgType::TIMESTAMP => "(pg_current_date() || ' 00:00:00')".into(),
-                    None => "pg_date_trunc('day', pg_now(), 1184)".into(),
+                // age(x) is age(current_date, x).
+                let (a, b) = match xs.pop() {
+                    Some(b) => (a, self.coerce(b, ty, -1)?),
+                    None if ty == PgType::TIMESTAMP => {
+                        ("(pg_current_date() || ' 00:00:00')".into(), a)
+                    }
+                    None => ("pg_date_trunc('day', pg_now(), 1184)".into(), a),
                 };
                 Ex::new(format!("pg_age({a}, {b}, {})", ty.oid()), PgType::INTERVAL)
             }
@@ -650,6 +691,12 @@ impl Tr<'_> {
             // -- json --
             "to_json" | "to_jsonb" => {
                 self.check_arity(name, &xs, 1, 1)?;
+                if matches!(xs[0].lit, Some(Lit::Str(_))) && xs[0].ty == Ty::Unknown {
+                    return Err(PgError::new(
+                        code::DATATYPE_MISMATCH,
+                        "could not determine polymorphic type because input has type unknown",
+                    ));
+                }
                 let v = self.settle(xs.remove(0))?;
                 let vt = v.known().unwrap_or(t);
                 let frag = format!("pg_json_frag({}, {})", v.sql, vt.oid());

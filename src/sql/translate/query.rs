@@ -1623,7 +1623,7 @@ impl Tr<'_> {
                     ),
                     _ => (
                         format!(
-                            "pg_regexp_split({}, {}, {})",
+                            "pg_regexp_split({}, {}, {}, 'regexp_split_to_table')",
                             s[0],
                             s[1],
                             third.unwrap_or_else(|| "''".into())
