@@ -643,15 +643,6 @@ pub(super) fn register(conn: &Connection, ctx: Shared) -> rusqlite::Result<()> {
         let style = lock(&cx).style();
         fragment(ty, c.get_raw(0), &style).map_err(udf_err)
     })?;
-    // pg_json_ts(timestamptz, oid): ISO text (no quotes) in the session zone.
-    let cx = ctx.clone();
-    conn.create_scalar_function("pg_json_ts", 2, DET, move |c| {
-        let Some(s) = text_arg(c, 0) else {
-            return Ok(None);
-        };
-        let zone = lock(&cx).zone;
-        Ok(Some(json_timestamptz(&s, &zone)))
-    })?;
     // pg_json_get(json, key_or_index, as_text): -> and ->>
     conn.create_scalar_function("pg_json_get", 3, DET, |c| {
         let Some((src, n)) = parse_arg(c, 0)? else {
