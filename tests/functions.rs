@@ -1,6 +1,6 @@
 //! Differential test of the SQL function library (src/sql/functions, src/sql/translate/
 //! funcs*.rs): every case runs as `SELECT <case>` on bedrock-pg and on a private PostgreSQL 15
-//! over TCP with tokio-postgres. The rows (text format), the result column types and, for
+//! over TCP with tokio-postgres. The rows (text format), the result column names and types and, for
 //! errors, the SQLSTATE and message must be identical. NULL inputs and error cases are part
 //! of the table. Deliberate differences are listed in `DIFFERENCES` with their reason and the
 //! exact bedrock-pg result they must keep producing (and PostgreSQL must still differ).
@@ -30,10 +30,12 @@ const CASES: &[&str] = &[
     "split_part('a,b,c', '', 1), split_part('a,b,c', '', 2), split_part('', ',', 1), split_part(NULL, ',', 1)",
     "split_part('a,b,c', ',', 0)",
     "concat_ws(',', 'a', NULL, 'b'), concat_ws(NULL, 'a'), concat_ws('-', 1, 2.5, true), concat_ws(',', NULL, NULL)",
-    "concat('a', NULL, 1), concat()",
+    "concat('a', NULL, 1, true, 'x'::char(3)), concat_ws('|', 'x'::char(3), false)",
+    "concat()",
     "quote_ident('Foo'), quote_ident('select'), quote_ident('a\"b'), quote_ident('_a1'), quote_ident('1a'), quote_ident(''), quote_ident('foo'), quote_ident(NULL)",
     "quote_literal(E'a\\\\b''c'), quote_literal(NULL), quote_literal(42), quote_literal('x')",
-    "quote_nullable(NULL), quote_nullable('it''s'), quote_nullable(1.5)",
+    "quote_nullable(NULL), quote_nullable('it''s'), quote_nullable(1.5), quote_nullable(false), quote_literal(true)",
+    "json_build_object(true, 1), format('%s %L %I', true, true, true)",
     "ascii(''), ascii('A'), ascii('é'), ascii(NULL)",
     "chr(65), chr(233), chr(NULL)",
     "chr(0)",
@@ -134,6 +136,9 @@ const CASES: &[&str] = &[
     "scale(1.230), min_scale(1.230), trim_scale(1.230), scale(1e10), min_scale(0.00), trim_scale(0.00), trim_scale(100.0), scale(NULL)",
     "sign(-3.5), sign(-3), sign(0), sign(2.5::float8), sign(0.0)",
     "abs(-3), abs(-3.5), mod(-7, 3), mod(7.5, 2), div(7.5, 2), pi(), degrees(pi()), radians(180), 2 ^ 10, 2.0 ^ 0.5",
+    "|/ 16.0, 2 ^ 10, 2.5 ^ 2, (-2) ^ 3",
+    "|/ -1.0",
+    "pg_catalog.int4('5'), int8(5), text(1.50), float8('1e3'), date('2024-01-01')",
     "sin(1), cos(1), tan(1), cot(1), asin(0.5), acos(0.5), atan(1), atan2(1, 2), sinh(1), cosh(1), tanh(1), asinh(1), acosh(2), atanh(0.5), sin(NULL)",
     "acos(2)",
     "sin('Infinity'::float8)",
@@ -401,7 +406,7 @@ async fn run(c: &Client, sql: &str) -> Outcome {
                 Ok(st) => st
                     .columns()
                     .iter()
-                    .map(|c| c.type_().name().to_string())
+                    .map(|c| format!("{}:{}", c.name(), c.type_().name()))
                     .collect(),
                 Err(e) => vec![format!("prepare failed: {e}")],
             };

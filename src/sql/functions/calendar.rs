@@ -166,10 +166,10 @@ pub fn zone_for_at(name: &str) -> PgResult<Zone> {
                 .collect();
             if let Some(n) = nums.filter(|n| !n.is_empty() && n.len() <= 3) {
                 let secs = n[0] * 3600 + n.get(1).unwrap_or(&0) * 60 + n.get(2).unwrap_or(&0);
-                if n[0] <= 24 {
-                    if let Some(o) = chrono::FixedOffset::east_opt(-sign * secs) {
-                        return Ok(Zone::Fixed(o));
-                    }
+                if n[0] <= 24
+                    && let Some(o) = chrono::FixedOffset::east_opt(-sign * secs)
+                {
+                    return Ok(Zone::Fixed(o));
                 }
             }
         }
@@ -227,13 +227,10 @@ fn c_g(v: f64) -> String {
 
 /// `make_time(h, m, s)` as microseconds since midnight.
 pub fn make_time_us(h: i64, m: i64, s: f64) -> PgResult<i64> {
-    if h < 0
-        || m < 0
-        || m > 59
+    if !(0..=24).contains(&h)
+        || !(0..=59).contains(&m)
         || !(0.0..=60.0).contains(&s)
-        || h > 24
         || (h == 24 && (m > 0 || s > 0.0))
-        || s.is_nan()
     {
         return Err(PgError::new(
             code::DATETIME_FIELD_OVERFLOW,

@@ -16,8 +16,9 @@ use crate::sql::types::{PgType, Scalar};
 
 // ---------------------------------------------------------------- template parsing
 
-/// Template keywords; lower-case variants are PostgreSQL's lower-case spellings.
-#[allow(non_camel_case_types)]
+/// Template keywords, named as PostgreSQL spells them (lower-case variants are its lower-case
+/// spellings).
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum K {
     // date/time
@@ -959,11 +960,7 @@ fn num_desc(nodes: &[Node]) -> PgResult<NumDesc> {
                 }
                 n.zero_end = n.pre + n.post;
             }
-            K::NB => {
-                if n.pre == 0 && n.post == 0 && !n.zero {
-                    n.blank = true;
-                }
-            }
+            K::NB if n.pre == 0 && n.post == 0 && !n.zero => n.blank = true,
             K::ND | K::NDec => {
                 if n.decimal {
                     return Err(syntax("multiple decimal points"));
@@ -1264,7 +1261,7 @@ fn num_to_char(
     }
     let mut sign_wrote;
     if num.plus || num.minus {
-        sign_wrote = !(num.plus && !num.minus);
+        sign_wrote = !num.plus || num.minus;
     } else {
         if sign != '-' && num.fillmode {
             num.bracket = false;
@@ -2055,7 +2052,7 @@ fn build(fc: &FromChar, input: &str) -> PgResult<(NaiveDateTime, Option<i64>)> {
     } else {
         let m = fc.mon.unwrap_or(1);
         let d = fc.mday.unwrap_or(1);
-        if !(1..=12).contains(&m) || d < 1 || d > 31 {
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
             return Err(out_of_range(input));
         }
         NaiveDate::from_ymd_opt(year as i32, m as u32, d as u32)
@@ -2075,10 +2072,8 @@ fn build(fc: &FromChar, input: &str) -> PgResult<(NaiveDateTime, Option<i64>)> {
         } else if fc.pm == Some(false) && hour == 12 {
             hour = 0;
         }
-    } else if let Some(pm) = fc.pm {
-        if pm && hour < 12 {
-            hour += 12;
-        }
+    } else if fc.pm == Some(true) && hour < 12 {
+        hour += 12;
     }
     let (mut h, mut mi, mut se) = (hour, fc.min, fc.sec);
     if let Some(ss) = fc.ssss {

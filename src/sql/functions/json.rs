@@ -602,7 +602,7 @@ fn array_length(n: &Node) -> PgResult<i64> {
 /// `json_build_object` in PostgreSQL's `json` layout. `parts` alternate key text and value
 /// fragments (None = SQL NULL).
 pub fn build_object(parts: &[Option<String>]) -> PgResult<String> {
-    if parts.len() % 2 != 0 {
+    if !parts.len().is_multiple_of(2) {
         return Err(param_err("argument list must have even number of elements"));
     }
     let mut out = String::from("{");
@@ -759,11 +759,7 @@ pub(super) fn register(conn: &Connection, ctx: Shared) -> rusqlite::Result<()> {
                 (true, true) => SetOp::InsertAfter,
             };
             if !is_container(&j) {
-                return Err(udf_err(param_err(if insert {
-                    "cannot set path in scalar"
-                } else {
-                    "cannot set path in scalar"
-                })));
+                return Err(udf_err(param_err("cannot set path in scalar")));
             }
             let path = path_strings(path).map_err(udf_err)?;
             if !path.is_empty() {

@@ -154,6 +154,8 @@ fn extreme(c: &rusqlite::functions::Context<'_>, greatest: bool) -> rusqlite::Re
 
 /// glibc's `cbrt` (sysdeps/ieee754/dbl-64/s_cbrt.c), which PostgreSQL calls: it is not
 /// correctly rounded (cbrt(27) = 3.0000000000000004), so Rust's own `cbrt` would differ.
+/// The constants are glibc's, digit for digit.
+#[allow(clippy::excessive_precision)]
 pub fn cbrt(x: f64) -> f64 {
     const CBRT2: f64 = 1.259_921_049_894_873_164_8;
     const SQR_CBRT2: f64 = 1.587_401_051_968_199_474_8;
@@ -402,6 +404,14 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     // floats and integers, the ^ operator); the bundled SQLite has no math functions.
     conn.create_scalar_function("ceil", 1, DET, |c| ceil_floor(c, true))?;
     conn.create_scalar_function("floor", 1, DET, |c| ceil_floor(c, false))?;
+    conn.create_scalar_function("sqrt", 1, DET, |c| match float_arg(c, 0)? {
+        None => Ok(None),
+        Some(x) if x < 0.0 => Err(udf_err(PgError::new(
+            xcode::INVALID_ARGUMENT_FOR_POWER,
+            "cannot take square root of a negative number",
+        ))),
+        Some(x) => Ok(Some(x.sqrt())),
+    })?;
     conn.create_scalar_function("pow", 2, DET, |c| {
         match (float_arg(c, 0)?, float_arg(c, 1)?) {
             (Some(x), Some(y)) => power(x, y).map(Some).map_err(udf_err),

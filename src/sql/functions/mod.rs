@@ -3,11 +3,11 @@
 //! the connection's `ExecContext`, which the executor fills from the statement's replicated
 //! `StmtCtx`: every node computes the same values.
 
-mod catalog;
 mod aggregates;
 mod arrays;
 mod bytes;
 mod calendar;
+mod catalog;
 mod datetime;
 mod format;
 mod formatting;

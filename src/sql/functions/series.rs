@@ -152,9 +152,9 @@ unsafe impl VTabCursor for SeriesCursor<'_> {
 
     fn column(&self, ctx: &mut Context, i: c_int) -> Result<()> {
         match i {
-            COL_STOP => ctx.set_result(&self.stop),
-            COL_STEP => ctx.set_result(&self.step),
-            _ => ctx.set_result(&self.value),
+            COL_STOP => ctx.set_result(self.stop),
+            COL_STEP => ctx.set_result(self.step),
+            _ => ctx.set_result(self.value),
         }
     }
 

@@ -12,6 +12,9 @@ use super::{DET, udf_err, xcode};
 use crate::error::{PgError, PgResult, code};
 
 const MIN_SIG_DIGITS: i64 = 16;
+/// log10(e) as PostgreSQL spells it (its truncation decides result scales).
+#[allow(clippy::approx_constant)]
+const LOG10_E: f64 = 0.434294481903252;
 const MAX_DISPLAY_SCALE: i64 = 1000;
 const MAX_RESULT_SCALE: i64 = 2000;
 
@@ -275,7 +278,7 @@ pub fn num_exp(x: Num) -> PgResult<Num> {
         Num::Inf(false) => Ok(Num::Inf(false)),
         Num::Inf(true) => Ok(Num::Dec(BigDecimal::zero())),
         Num::Dec(d) => {
-            let val = to_f64(&d) * 0.434294481903252;
+            let val = to_f64(&d) * LOG10_E;
             let val = val.clamp(-(MAX_RESULT_SCALE as f64), MAX_RESULT_SCALE as f64);
             let rscale = clamp_scale((MIN_SIG_DIGITS - val as i64).max(scale(&d)));
             let xf = to_f64(&d);
@@ -329,7 +332,7 @@ pub fn num_power(base: Num, exp: Num) -> PgResult<Num> {
         }
         return Ok(Num::Dec(BigDecimal::zero().with_scale(MAX_DISPLAY_SCALE)));
     }
-    let val = approx * 0.434294481903252;
+    let val = approx * LOG10_E;
     let rscale = clamp_scale((MIN_SIG_DIGITS - val as i64).max(scale(&b)).max(scale(&e)));
     let sig = (rscale + val.floor() as i64 + 1).max(1) + 4;
     let mag = to_f64(&e).abs().log10().max(0.0) as i64;

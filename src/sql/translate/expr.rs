@@ -152,7 +152,9 @@ fn figure(e: &Expr) -> Option<(String, u8)> {
         Expr::Exists { .. } => strong("exists"),
         Expr::Array(_) => strong("array"),
         Expr::Extract { .. } => strong("extract"),
-        Expr::Substring { .. } => strong("substring"),
+        Expr::Substring { shorthand, .. } => {
+            strong(if *shorthand { "substr" } else { "substring" })
+        }
         Expr::Position { .. } => strong("position"),
         Expr::Trim { .. } => strong("btrim"),
         Expr::Ceil { .. } => strong("ceil"),

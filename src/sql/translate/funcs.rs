@@ -642,24 +642,6 @@ impl Tr<'_> {
                 let chars = s.get(1).cloned().unwrap_or_else(|| "' '".into());
                 Ex::new(format!("{f}({}, {chars})", s[0]), PgType::TEXT)
             }
-            "concat_ws" => {
-                if xs.is_empty() {
-                    return Err(no_such_function(name, &[]));
-                }
-                let sep = xs.remove(0);
-                let sep = self.coerce(sep, PgType::TEXT, -1)?;
-                let mut parts = Vec::new();
-                for x in xs {
-                    parts.push(self.text_of(x)?);
-                }
-                Ex::new(
-                    format!(
-                        "pg_concat_ws({sep}{})",
-                        parts.iter().map(|p| format!(", {p}")).collect::<String>()
-                    ),
-                    PgType::TEXT,
-                )
-            }
             "quote_ident" => fixed!(
                 |s: Vec<String>| format!("pg_quote_ident({})", s[0]),
                 PgType::TEXT,

@@ -34,6 +34,18 @@ fn int_literal(x: &Ex) -> bool {
 }
 
 impl Tr<'_> {
+    /// SQL for a value's output-function text (what `concat` and `format` print: `t` for a
+    /// boolean, blank-padded `character(n)`), unlike `text_of`, which casts.
+    fn out_text(&mut self, x: Ex) -> PgResult<String> {
+        match x.ty {
+            Ty::Known(t) if !t.array && (t.scalar.is_string() || t.scalar.is_integer()) => {
+                Ok(x.sql)
+            }
+            Ty::Known(t) => Ok(format!("pg_out({}, {})", x.sql, t.oid())),
+            _ => self.coerce(x, PgType::TEXT, -1),
+        }
+    }
+
     /// `f(arg, ...)` with each argument coerced to its declared type.
     fn call(
         &mut self,
@@ -48,17 +60,17 @@ impl Tr<'_> {
         Ok(Ex::new(format!("{f}({})", s.join(", ")), ret))
     }
 
-    /// Like `call` with optional trailing arguments (`min` required).
+    /// Like `call` with optional trailing arguments: `defaults` fill the last ones.
     fn call_opt(
         &mut self,
         name: &str,
         xs: Vec<Ex>,
-        min: usize,
         f: &str,
         tys: &[PgType],
         defaults: &[&str],
         ret: PgType,
     ) -> PgResult<Ex> {
+        let min = tys.len() - defaults.len();
         self.check_arity(name, &xs, min, tys.len())?;
         let n = xs.len();
         let mut s = self.coerce_args(xs, &tys[..n])?;
@@ -186,6 +198,7 @@ impl Tr<'_> {
             "radians",
             "pi",
             "concat",
+            "concat_ws",
             "gcd",
             "lcm",
             "width_bucket",
@@ -233,6 +246,37 @@ impl Tr<'_> {
             "txid_current",
             "pg_current_xact_id",
         ];
+        // `int4('5')`, `text(1)`: a type name called as a function is a cast.
+        const TYPE_FUNCTIONS: &[&str] = &[
+            "int2",
+            "int4",
+            "int8",
+            "float4",
+            "float8",
+            "numeric",
+            "text",
+            "varchar",
+            "bpchar",
+            "bool",
+            "date",
+            "time",
+            "timestamp",
+            "timestamptz",
+            "interval",
+            "uuid",
+            "json",
+            "jsonb",
+            "bytea",
+            "name",
+            "oid",
+        ];
+        if TYPE_FUNCTIONS.contains(&name)
+            && args.len() == 1
+            && let Some(d) = crate::sql::types::type_by_name(name)
+        {
+            let x = args.remove(0);
+            return Ok(Some(self.cast(x, d.ty, -1)?));
+        }
         if !known.contains(&name) {
             return Ok(None);
         }
@@ -309,7 +353,7 @@ impl Tr<'_> {
                 let f = self.coerce(xs.remove(0), t, -1)?;
                 let mut parts = vec![f];
                 for a in xs {
-                    parts.push(self.text_of(a)?);
+                    parts.push(self.out_text(a)?);
                 }
                 Ex::new(format!("pg_format({})", parts.join(", ")), t)
             }
@@ -318,7 +362,7 @@ impl Tr<'_> {
                 self.check_arity(name, &xs, 3, 6)?;
                 let fourth_is_int = xs.get(3).is_some_and(|x| is_int(x) || int_literal(x));
                 if n == 3 || (n == 4 && !fourth_is_int) {
-                    self.call_opt(name, xs, 3, "pg_regexp_replace", &[t, t, t, t], &["''"], t)?
+                    self.call_opt(name, xs, "pg_regexp_replace", &[t, t, t, t], &["''"], t)?
                 } else {
                     let mut s = self.coerce_args(xs, &[t, t, t, i4, i4, t])?;
                     if s.len() == 4 {
@@ -333,7 +377,6 @@ impl Tr<'_> {
             "regexp_match" => self.call_opt(
                 name,
                 xs,
-                2,
                 "pg_regexp_match",
                 &[t, t, t],
                 &["''"],
@@ -342,7 +385,6 @@ impl Tr<'_> {
             "regexp_like" => self.call_opt(
                 name,
                 xs,
-                2,
                 "pg_regexp_like",
                 &[t, t, t],
                 &["''"],
@@ -351,7 +393,6 @@ impl Tr<'_> {
             "regexp_count" => self.call_opt(
                 name,
                 xs,
-                2,
                 "pg_regexp_count",
                 &[t, t, i4, t],
                 &["1", "''"],
@@ -360,7 +401,6 @@ impl Tr<'_> {
             "regexp_substr" => self.call_opt(
                 name,
                 xs,
-                2,
                 "pg_regexp_substr",
                 &[t, t, i4, i4, t, i4],
                 &["1", "1", "''", "0"],
@@ -369,7 +409,6 @@ impl Tr<'_> {
             "regexp_instr" => self.call_opt(
                 name,
                 xs,
-                2,
                 "pg_regexp_instr",
                 &[t, t, i4, i4, i4, t, i4],
                 &["1", "1", "0", "''", "0"],
@@ -378,7 +417,6 @@ impl Tr<'_> {
             "regexp_split_to_array" => self.call_opt(
                 name,
                 xs,
-                2,
                 "pg_regexp_split",
                 &[t, t, t],
                 &["''"],
@@ -456,10 +494,21 @@ impl Tr<'_> {
                 }
                 let mut parts = Vec::new();
                 for x in xs {
-                    let s = self.text_of(x)?;
+                    let s = self.out_text(x)?;
                     parts.push(format!("coalesce({s}, '')"));
                 }
                 Ex::new(format!("({})", parts.join(" || ")), t)
+            }
+            "concat_ws" => {
+                if xs.is_empty() {
+                    return Err(no_such_function(name, &[]));
+                }
+                let sep = self.coerce(xs.remove(0), t, -1)?;
+                let mut parts = vec![sep];
+                for x in xs {
+                    parts.push(self.out_text(x)?);
+                }
+                Ex::new(format!("pg_concat_ws({})", parts.join(", ")), t)
             }
             "exp" | "ln" | "log10" => {
                 self.check_arity(name, &xs, 1, 1)?;
@@ -709,7 +758,7 @@ impl Tr<'_> {
             "json_build_object" | "jsonb_build_object" | "json_build_array"
             | "jsonb_build_array" => {
                 let object = name.ends_with("object");
-                if object && n % 2 != 0 {
+                if object && !n.is_multiple_of(2) {
                     return Err(PgError::new(
                         code::INVALID_PARAMETER_VALUE,
                         "argument list must have even number of elements",
@@ -776,7 +825,6 @@ impl Tr<'_> {
                 self.call_opt(
                     name,
                     xs,
-                    3,
                     &format!("pg_{name}"),
                     &[jb, PgType::array_of(Scalar::Text), jb, PgType::BOOL],
                     &[if name == "jsonb_set" { "1" } else { "0" }],

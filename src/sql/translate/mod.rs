@@ -8,8 +8,8 @@ pub mod ddl;
 mod dml;
 mod expr;
 mod funcs;
-mod grouping;
 mod funcs_ext;
+mod grouping;
 mod query;
 pub mod scope;
 
