@@ -19,10 +19,11 @@ pub enum StopReason {
     Timeout = 2,
 }
 
-/// The cancel hook of one session: interrupts its running SQLite statement or wait.
+/// The cancel hook of one session: stops its running SQLite statement (through the
+/// connection's progress handler) or its wait for the writer.
 #[derive(Default)]
 pub struct Cancel {
-    interrupt: Mutex<Option<rusqlite::InterruptHandle>>,
+    interrupt: Mutex<Option<Arc<crate::store::Progress>>>,
     requested: AtomicU8,
     pub notify: Notify,
 }
@@ -36,13 +37,13 @@ impl Cancel {
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
         {
-            h.interrupt();
+            h.request(why as u8);
         }
         self.notify.notify_waiters();
     }
 
     /// Start of a statement: forget earlier requests, watch this connection.
-    pub fn arm(&self, h: Option<rusqlite::InterruptHandle>) {
+    pub fn arm(&self, h: Option<Arc<crate::store::Progress>>) {
         self.requested.store(0, Ordering::SeqCst);
         *self.interrupt.lock().unwrap_or_else(|p| p.into_inner()) = h;
     }

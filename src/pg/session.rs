@@ -161,6 +161,8 @@ pub struct Session {
     rng: u64,
     /// Text of the statement most recently parsed or executed (for error positions).
     last_parse_text: Option<String>,
+    /// Why the last guarded statement stopped (a `Progress` reason).
+    last_stop: u8,
 }
 
 /// Result of handling one message: keep going or end the connection.
@@ -240,6 +242,7 @@ impl Session {
             lastval: None,
             rng: (crate::store::now_micros() as u64) ^ ((pid as u64) << 32),
             last_parse_text: None,
+            last_stop: 0,
         };
         let result = s.start(params).await;
         let result = match result {
@@ -1169,31 +1172,35 @@ impl Session {
     }
 
     /// Run blocking SQLite work with cancel and statement_timeout wired to the connection.
+    /// Run SQLite work with cancel and statement_timeout wired to the connection's progress
+    /// handler. Blocking work (writes, fsync) moves off the async runtime with
+    /// `block_in_place`; `inline` work runs right here under a small step budget and reports
+    /// `Progress::YIELD` if it turns out long, so the caller can rerun it as blocking work.
     async fn guarded<T>(
         &mut self,
-        interrupt: rusqlite::InterruptHandle,
+        progress: Arc<crate::store::Progress>,
+        inline: bool,
         f: impl FnOnce(&mut Self) -> PgResult<T>,
     ) -> PgResult<T> {
-        self.cancel.arm(Some(interrupt));
         let timeout_ms = self.settings.statement_timeout_ms();
-        let timer = if timeout_ms > 0 {
-            let c = self.cancel.clone();
-            Some(tokio::spawn(async move {
-                tokio::time::sleep(std::time::Duration::from_millis(timeout_ms)).await;
-                c.request(StopReason::Timeout);
-            }))
+        let deadline = if timeout_ms > 0 {
+            crate::store::now_micros() as u64 / 1000 + timeout_ms
         } else {
-            None
+            0
         };
-        let r = tokio::task::block_in_place(|| f(self));
-        if let Some(t) = timer {
-            t.abort();
-        }
+        progress.start(deadline, if inline { Some(INLINE_BUDGET) } else { None });
+        self.cancel.arm(Some(progress.clone()));
+        let r = if inline {
+            f(self)
+        } else {
+            tokio::task::block_in_place(|| f(self))
+        };
         self.cancel.disarm();
-        match r {
-            Err(e) if e.code == code::QUERY_CANCELED => Err(self.stop_error()),
-            other => other,
-        }
+        self.last_stop = progress.reason();
+        // Leave the connection runnable for what follows outside this guard (COMMIT, ROLLBACK);
+        // a cancel that arrives after the statement finished is ignored, as in PostgreSQL.
+        progress.start(0, None);
+        r.map_err(|e| self.stopped(e))
     }
 
     /// Load session state the SQL functions read into a connection's context.
@@ -1296,11 +1303,11 @@ impl Session {
             self.acquire_writer().await?;
             let target = target_table(p);
             let interrupt = match &self.writer {
-                Some(w) => w.conn.interrupt_handle(),
+                Some(w) => w.conn.progress.clone(),
                 None => return Err(PgError::internal("writer vanished")),
             };
             let result = self
-                .guarded(interrupt, |s| {
+                .guarded(interrupt, false, |s| {
                     let Some(mut w) = s.writer.take() else {
                         return Err(PgError::internal("writer vanished"));
                     };
@@ -1337,36 +1344,56 @@ impl Session {
             }
             return Ok(self.outcome(p, out));
         }
-        // A read on this session's read connection.
-        let conn = match self.read_conn.take() {
+        // A read on this session's read connection: first on this thread (most reads take
+        // microseconds), again on a blocking thread if it yields as long-running.
+        let mut conn = match self.read_conn.take() {
             Some(c) => c,
             None => self.node.store.reader()?,
         };
-        let interrupt = conn.interrupt_handle();
         let cat = self.catalog();
-        let (conn, result) = self
-            .guarded(interrupt, move |s| {
-                let r = (|| {
-                    if p.reads_catalog {
-                        crate::sql::pg_catalog::prepare_connection(&conn.conn, &cat)?;
-                    }
-                    s.load_session_state(&conn, &p.sql);
-                    conn.load_ctx(&ctx);
-                    crate::store::run(&conn.conn, &p.sql, params)
-                        .map_err(|e| crate::sql::errors::from_sqlite(&e, Some(&cat), None))
-                })();
-                Ok((conn, r))
-            })
-            .await?;
-        self.read_conn = Some(conn);
-        let out = result.map_err(|e| {
-            if e.code == code::QUERY_CANCELED {
-                self.stop_error()
-            } else {
-                e
+        let mut inline = true;
+        loop {
+            let progress = conn.progress.clone();
+            let (ctx, cat2) = (ctx.clone(), cat.clone());
+            let (back, result) = self
+                .guarded(progress, inline, move |s| {
+                    let r = (|| {
+                        if p.reads_catalog {
+                            crate::sql::pg_catalog::prepare_connection(&conn.conn, &cat2)?;
+                        }
+                        s.load_session_state(&conn, &p.sql);
+                        conn.load_ctx(&ctx);
+                        crate::store::run(&conn.conn, &p.sql, params)
+                            .map_err(|e| crate::sql::errors::from_sqlite(&e, Some(&cat2), None))
+                    })();
+                    Ok((conn, r))
+                })
+                .await?;
+            conn = back;
+            let result = result.map_err(|e| self.stopped(e));
+            match result {
+                Err(e) if inline && e.message == YIELDED => inline = false,
+                other => {
+                    self.read_conn = Some(conn);
+                    return Ok(self.outcome(p, other?));
+                }
             }
-        })?;
-        Ok(self.outcome(p, out))
+        }
+    }
+
+    /// Turn SQLite's interruption into the reason the statement was stopped.
+    fn stopped(&self, e: PgError) -> PgError {
+        if e.code != code::QUERY_CANCELED {
+            return e;
+        }
+        match self.last_stop {
+            crate::store::Progress::YIELD => PgError::new(code::QUERY_CANCELED, YIELDED),
+            crate::store::Progress::TIMEOUT => PgError::new(
+                code::QUERY_CANCELED,
+                "canceling statement due to statement timeout",
+            ),
+            _ => self.stop_error(),
+        }
     }
 
     fn outcome(&self, p: &Prepared, out: crate::store::QueryOutput) -> Outcome {
@@ -1438,11 +1465,11 @@ impl Session {
         let ctx = self.stmt_ctx();
         let env = self.env.clone();
         let interrupt = match &self.writer {
-            Some(w) => w.conn.interrupt_handle(),
+            Some(w) => w.conn.progress.clone(),
             None => return Err(PgError::internal("writer vanished")),
         };
         let r = self
-            .guarded(interrupt, |s| {
+            .guarded(interrupt, false, |s| {
                 let Some(mut w) = s.writer.take() else {
                     return Err(PgError::internal("writer vanished"));
                 };
@@ -1960,11 +1987,11 @@ impl Session {
         let per = (30_000 / ncols.max(1)).clamp(1, 500);
         let col_list: Vec<String> = cols.iter().map(|c| translate::quote(&c.name)).collect();
         let interrupt = match &self.writer {
-            Some(w) => w.conn.interrupt_handle(),
+            Some(w) => w.conn.progress.clone(),
             None => return Err(PgError::internal("writer vanished")),
         };
         let table = table.to_string();
-        self.guarded(interrupt, move |s| {
+        self.guarded(interrupt, false, move |s| {
             let Some(w) = s.writer.as_mut() else {
                 return Err(PgError::internal("writer vanished"));
             };
@@ -2104,6 +2131,13 @@ fn ddl_command(ast: &sqlparser::ast::Statement) -> String {
         w => w.join(" "),
     }
 }
+
+/// Progress callbacks (every 2,000 VM steps) a read may run on the async thread before it
+/// yields to a blocking thread: roughly a millisecond of work.
+const INLINE_BUDGET: i64 = 50;
+
+/// Marker message of a read that yielded (never sent to a client).
+const YIELDED: &str = "__bedrock_yield";
 
 fn no_savepoint(name: &str) -> PgError {
     PgError::new(

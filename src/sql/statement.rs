@@ -144,6 +144,14 @@ pub fn split(sql: &str) -> Vec<(usize, &str)> {
 
 /// Whether a piece holds nothing but whitespace and comments.
 pub fn is_blank(s: &str) -> bool {
+    let t = s.trim_start();
+    if t.is_empty() {
+        return true;
+    }
+    // Only text that starts with a comment needs the tokenizer.
+    if !t.starts_with("--") && !t.starts_with("/*") {
+        return false;
+    }
     let toks = Tokenizer::new(&PostgreSqlDialect {}, s).tokenize();
     match toks {
         Ok(t) => t
@@ -186,13 +194,58 @@ fn kw(t: Option<&Token>) -> Option<String> {
     }
 }
 
+/// The first word of a statement, lower-cased, skipping whitespace and comments (cheap: no
+/// tokenizer for the common case).
+fn first_word(text: &str) -> Option<String> {
+    let mut t = text.trim_start();
+    loop {
+        if let Some(rest) = t.strip_prefix("--") {
+            t = rest
+                .split_once('\n')
+                .map(|x| x.1)
+                .unwrap_or("")
+                .trim_start();
+        } else if t.starts_with("/*") {
+            // Nested comments are rare in a statement head; let the tokenizer decide.
+            let toks = words(t).ok()?;
+            return kw(toks.first());
+        } else {
+            break;
+        }
+    }
+    let w: String = t
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic() || *c == '_')
+        .collect();
+    if w.is_empty() {
+        None
+    } else {
+        Some(w.to_ascii_lowercase())
+    }
+}
+
 /// Parse one statement (text between semicolons).
 pub fn parse(text: &str) -> PgResult<Parsed> {
     if is_blank(text) {
         return Ok(Parsed::Empty);
     }
-    let toks = words(text)?;
-    match kw(toks.first()).as_deref() {
+    let first = first_word(text);
+    let special = matches!(
+        first.as_deref(),
+        Some(
+            "copy"
+                | "vacuum"
+                | "analyze"
+                | "analyse"
+                | "checkpoint"
+                | "discard"
+                | "do"
+                | "lock"
+                | "show"
+        )
+    );
+    let toks = if special { words(text)? } else { Vec::new() };
+    match if special { kw(toks.first()) } else { None }.as_deref() {
         Some("copy") => return parse_copy(text, &toks).map(Parsed::Copy),
         Some("vacuum") => return Ok(Parsed::NoOp("VACUUM".into())),
         Some("analyze") | Some("analyse") => return Ok(Parsed::NoOp("ANALYZE".into())),

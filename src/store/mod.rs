@@ -19,10 +19,64 @@ use crate::sql::catalog::{Catalog, INTERNAL_SCHEMA};
 use crate::sql::functions::{self, ExecContext};
 use payload::{Payload, Statement, StmtCtx};
 
+/// Why a running statement must stop; SQLite's progress handler checks it every few thousand
+/// VM steps, so cancel, statement_timeout and "yield to a blocking thread" need no timer task
+/// and work even when every runtime thread is busy.
+#[derive(Debug, Default)]
+pub struct Progress {
+    stop: std::sync::atomic::AtomicU8,
+    deadline_ms: AtomicU64,
+    budget: std::sync::atomic::AtomicI64,
+}
+
+impl Progress {
+    pub const RUN: u8 = 0;
+    pub const CANCEL: u8 = 1;
+    pub const TIMEOUT: u8 = 2;
+    pub const YIELD: u8 = 3;
+
+    /// Arm for one statement: an absolute deadline (ms since the epoch, 0 = none) and a
+    /// budget of progress callbacks before yielding (None = unlimited).
+    pub fn start(&self, deadline_ms: u64, budget: Option<i64>) {
+        self.stop.store(Self::RUN, Ordering::SeqCst);
+        self.deadline_ms.store(deadline_ms, Ordering::SeqCst);
+        self.budget.store(budget.unwrap_or(-1), Ordering::SeqCst);
+    }
+
+    pub fn request(&self, why: u8) {
+        self.stop.store(why, Ordering::SeqCst);
+    }
+
+    pub fn reason(&self) -> u8 {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    fn should_stop(&self) -> bool {
+        if self.stop.load(Ordering::Relaxed) != Self::RUN {
+            return true;
+        }
+        let d = self.deadline_ms.load(Ordering::Relaxed);
+        if d != 0 && now_micros() as u64 / 1000 >= d {
+            self.stop.store(Self::TIMEOUT, Ordering::SeqCst);
+            return true;
+        }
+        let b = self.budget.load(Ordering::Relaxed);
+        if b == 0 {
+            self.stop.store(Self::YIELD, Ordering::SeqCst);
+            return true;
+        }
+        if b > 0 {
+            self.budget.store(b - 1, Ordering::Relaxed);
+        }
+        false
+    }
+}
+
 /// A SQLite connection with our functions registered and its execution context.
 pub struct Conn {
     pub conn: Connection,
     pub ctx: functions::Shared,
+    pub progress: Arc<Progress>,
 }
 
 impl Conn {
@@ -31,7 +85,7 @@ impl Conn {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(path, flags)?;
+        let mut conn = Connection::open_with_flags(path, flags)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", sync.pragma())?;
@@ -46,11 +100,14 @@ impl Conn {
         let ctx: functions::Shared = Arc::new(Mutex::new(ExecContext::default()));
         functions::register(&conn, ctx.clone())?;
         rusqlite::vtab::series::load_module(&conn)?;
-        Ok(Conn { conn, ctx })
-    }
-
-    pub fn interrupt_handle(&self) -> rusqlite::InterruptHandle {
-        self.conn.get_interrupt_handle()
+        let progress = Arc::new(Progress::default());
+        let p = progress.clone();
+        conn.progress_handler(2000, Some(move || p.should_stop()))?;
+        Ok(Conn {
+            conn,
+            ctx,
+            progress,
+        })
     }
 
     /// Load a statement's replicated inputs into the connection before running it.
