@@ -591,10 +591,10 @@ impl Session {
                 implicit: false, ..
             } => self.mark_failed(),
             Block::Open { implicit: true, .. } => {
-                self.finish_transaction(false).await;
+                let _ = self.finish_transaction(false).await;
             }
             Block::Idle => {
-                self.finish_transaction(false).await;
+                let _ = self.finish_transaction(false).await;
             }
         }
     }
@@ -1084,6 +1084,9 @@ impl Session {
             }
             Plan::Show(name) => self.show(name),
             Plan::Reset(name) => {
+                if self.block != Block::Idle {
+                    self.settings.track_transaction();
+                }
                 for n in self.settings.reset(name.as_deref())? {
                     self.parameter_status(&n);
                 }
@@ -1243,6 +1246,9 @@ impl Session {
         };
         self.currval = currval;
         self.lastval = lastval;
+        if !calls.is_empty() && self.block != Block::Idle {
+            self.settings.track_transaction();
+        }
         for (name, value, local) in calls {
             if let Some(changed) = self.settings.set(&name, &value, local)? {
                 self.parameter_status(&changed);
@@ -1334,7 +1340,7 @@ impl Session {
                 Ok(o) => o,
                 Err(e) => {
                     if autocommit {
-                        self.finish_transaction(false).await;
+                        let _ = self.finish_transaction(false).await;
                     }
                     return Err(e);
                 }
@@ -1351,7 +1357,8 @@ impl Session {
             None => self.node.store.reader()?,
         };
         let cat = self.catalog();
-        let mut inline = true;
+        // Catalog queries may first rebuild the emulated catalog: always blocking work.
+        let mut inline = !p.reads_catalog;
         loop {
             let progress = conn.progress.clone();
             let (ctx, cat2) = (ctx.clone(), cat.clone());
@@ -1505,7 +1512,7 @@ impl Session {
             }
             Err(e) => {
                 if autocommit {
-                    self.finish_transaction(false).await;
+                    let _ = self.finish_transaction(false).await;
                 }
                 Err(e)
             }
@@ -1539,28 +1546,20 @@ impl Session {
     }
 
     /// End the current transaction (commit or roll back) and return to Idle.
-    async fn finish_transaction(&mut self, commit: bool) {
-        let commit_ok = if commit {
-            match self.commit_writer() {
-                Ok(()) => true,
-                Err(e) => {
-                    self.send_error(&e);
-                    false
-                }
-            }
-        } else {
-            false
-        };
-        if !commit_ok && let Some(mut w) = self.writer.take() {
+    async fn finish_transaction(&mut self, commit: bool) -> PgResult<()> {
+        let result = if commit { self.commit_writer() } else { Ok(()) };
+        let committed = commit && result.is_ok();
+        if !committed && let Some(mut w) = self.writer.take() {
             let _ = tokio::task::block_in_place(|| w.rollback());
         }
         self.early_savepoints.clear();
         self.block = Block::Idle;
         self.txn_start = 0;
-        for n in self.settings.end_transaction() {
+        for n in self.settings.end_transaction(committed) {
             self.parameter_status(&n);
         }
         self.portals.retain(|k, _| k.is_empty());
+        result
     }
 
     /// End an implicit block (end of a multi-statement Query, or Sync).
@@ -1571,9 +1570,13 @@ impl Session {
             ..
         } = self.block
         {
-            self.finish_transaction(commit && !failed).await;
+            if let Err(e) = self.finish_transaction(commit && !failed).await {
+                self.send_error(&e);
+            }
         } else if self.block == Block::Idle && self.writer.is_some() {
-            self.finish_transaction(commit).await;
+            if let Err(e) = self.finish_transaction(commit).await {
+                self.send_error(&e);
+            }
         }
     }
 
@@ -1627,18 +1630,14 @@ impl Session {
                     Ok("COMMIT".into())
                 }
                 Block::Open { failed: true, .. } => {
-                    self.finish_transaction(false).await;
+                    let _ = self.finish_transaction(false).await;
                     Ok("ROLLBACK".into())
                 }
                 Block::Open { implicit, .. } => {
                     if implicit {
                         self.notice("WARNING", "25P01", "there is no transaction in progress");
                     }
-                    if let Err(e) = self.commit_writer() {
-                        self.finish_transaction(false).await;
-                        return Err(e);
-                    }
-                    self.finish_transaction(false).await;
+                    self.finish_transaction(true).await?;
                     Ok("COMMIT".into())
                 }
             },
@@ -1648,7 +1647,7 @@ impl Session {
                 {
                     self.notice("WARNING", "25P01", "there is no transaction in progress");
                 }
-                self.finish_transaction(false).await;
+                let _ = self.finish_transaction(false).await;
                 Ok("ROLLBACK".into())
             }
             TxnOp::Savepoint(name) => {
@@ -1754,6 +1753,9 @@ impl Session {
                 "SET LOCAL can only be used in transaction blocks",
             );
             return Ok("SET".into());
+        }
+        if self.block != Block::Idle {
+            self.settings.track_transaction();
         }
         let changed = match value {
             Some(v) => self.settings.set(name, v, local)?,
@@ -1948,7 +1950,7 @@ impl Session {
         }
         if let Some(e) = failure {
             if autocommit {
-                self.finish_transaction(false).await;
+                let _ = self.finish_transaction(false).await;
             }
             return Err(e.with_detail(format!("COPY {name}, line {}", reader.line)));
         }
@@ -1956,7 +1958,7 @@ impl Session {
             Ok(n) => total += n,
             Err(e) => {
                 if autocommit {
-                    self.finish_transaction(false).await;
+                    let _ = self.finish_transaction(false).await;
                 }
                 return Err(e);
             }

@@ -110,6 +110,8 @@ pub struct Settings {
     local_saved: BTreeMap<String, String>,
     /// Custom (dotted) settings defined by SET.
     custom: BTreeMap<String, String>,
+    /// Values at the start of the transaction that changed a setting: a rollback restores them.
+    txn_snapshot: Option<(BTreeMap<String, String>, BTreeMap<String, String>)>,
 }
 
 fn bad_value(name: &str, value: &str) -> PgError {
@@ -172,6 +174,7 @@ impl Settings {
             values,
             local_saved: BTreeMap::new(),
             custom: BTreeMap::new(),
+            txn_snapshot: None,
         }
     }
 
@@ -381,8 +384,38 @@ impl Settings {
         Ok(changed)
     }
 
-    /// End of transaction: undo SET LOCAL. Returns names whose value changed.
-    pub fn end_transaction(&mut self) -> Vec<String> {
+    /// A setting is about to change inside a transaction block: remember how things stood.
+    pub fn track_transaction(&mut self) {
+        if self.txn_snapshot.is_none() {
+            self.txn_snapshot = Some((self.values.clone(), self.custom.clone()));
+        }
+    }
+
+    /// End of transaction: a rollback undoes every SET made in it; a commit undoes SET LOCAL.
+    /// Returns names whose value changed.
+    pub fn end_transaction(&mut self, committed: bool) -> Vec<String> {
+        if let Some((values, custom)) = self.txn_snapshot.take()
+            && !committed
+        {
+            let changed: Vec<String> = self
+                .values
+                .iter()
+                .filter(|(k, v)| values.get(*k) != Some(*v))
+                .map(|(k, _)| k.clone())
+                .collect();
+            // The commit fence is the server's, not a setting a rollback can take back.
+            let fence = self.values.get("bedrock.commit_count").cloned();
+            self.values = values;
+            if let Some(f) = fence {
+                self.values.insert("bedrock.commit_count".into(), f);
+            }
+            self.custom = custom;
+            self.local_saved.clear();
+            return changed
+                .into_iter()
+                .filter(|c| c != "bedrock.commit_count")
+                .collect();
+        }
         let saved = std::mem::take(&mut self.local_saved);
         let mut changed = Vec::new();
         for (k, v) in saved {

@@ -242,6 +242,7 @@ pub fn parse(text: &str) -> PgResult<Parsed> {
                 | "do"
                 | "lock"
                 | "show"
+                | "reset"
         )
     );
     let toks = if special { words(text)? } else { Vec::new() };

@@ -101,6 +101,7 @@ impl Conn {
         functions::register(&conn, ctx.clone())?;
         rusqlite::vtab::series::load_module(&conn)?;
         let progress = Arc::new(Progress::default());
+        progress.start(0, None);
         let p = progress.clone();
         conn.progress_handler(2000, Some(move || p.should_stop()))?;
         Ok(Conn {

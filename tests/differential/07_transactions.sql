@@ -91,7 +91,6 @@ SELECT '2024-01-01 00:00:00+00'::timestamptz;
 BEGIN;
 SET TIME ZONE 'Asia/Kolkata';
 ROLLBACK;
--- pending: a SET inside a rolled-back transaction must be undone (session settings, src/pg/session.rs)
 SHOW TimeZone;
 SET TIME ZONE 'UTC';
 

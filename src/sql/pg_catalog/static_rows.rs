@@ -282,9 +282,8 @@ pub static PG_COLLATION: &[&str] = &[
     "951, 'POSIX', 11, 10, 'c', 1, -1, 'POSIX', 'POSIX', NULL, NULL",
 ];
 
-pub static PG_DATABASE: &[&str] = &[
-    "5, 'postgres', 10, 6, 'c', 0, 1, -1, 716, 1, 1663, 'C', 'C', NULL, NULL, NULL",
-];
+pub static PG_DATABASE: &[&str] =
+    &["5, 'postgres', 10, 6, 'c', 0, 1, -1, 716, 1, 1663, 'C', 'C', NULL, NULL, NULL"];
 
 pub static PG_AUTHID: &[&str] = &[
     "10, 'postgres', 1, 1, 1, 1, 1, 1, 1, -1, NULL, NULL",
@@ -307,10 +306,6 @@ pub static PG_ROLES: &[&str] = &[
     "'postgres', 1, 1, 1, 1, 1, 1, -1, '********', NULL, 1, NULL, 10",
 ];
 
-pub static PG_USER: &[&str] = &[
-    "'postgres', 10, 1, 1, 1, 1, '********', NULL, NULL",
-];
+pub static PG_USER: &[&str] = &["'postgres', 10, 1, 1, 1, 1, '********', NULL, NULL"];
 
-pub static PG_SHADOW: &[&str] = &[
-    "'postgres', 10, 1, 1, 1, 1, NULL, NULL, NULL",
-];
+pub static PG_SHADOW: &[&str] = &["'postgres', 10, 1, 1, 1, 1, NULL, NULL, NULL"];
