@@ -1573,10 +1573,11 @@ impl Session {
             if let Err(e) = self.finish_transaction(commit && !failed).await {
                 self.send_error(&e);
             }
-        } else if self.block == Block::Idle && self.writer.is_some() {
-            if let Err(e) = self.finish_transaction(commit).await {
-                self.send_error(&e);
-            }
+        } else if self.block == Block::Idle
+            && self.writer.is_some()
+            && let Err(e) = self.finish_transaction(commit).await
+        {
+            self.send_error(&e);
         }
     }
 
