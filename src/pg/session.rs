@@ -642,6 +642,9 @@ impl Session {
             Parsed::Discard => Plan::NoOp("DISCARD ALL".into()),
             Parsed::Copy(_) => Plan::NoOp("COPY".into()),
             Parsed::Show(name) => Plan::Show(name.clone()),
+            Parsed::AlterSequence(a) => {
+                Plan::Ddl(translate::ddl::DdlStatement::AlterSequence(a.clone()))
+            }
         };
         Ok(Stmt {
             text,
@@ -1457,13 +1460,13 @@ impl Session {
         })
     }
 
-    async fn run_ddl(&mut self, ast: &sqlparser::ast::Statement) -> PgResult<String> {
+    async fn run_ddl(&mut self, ast: &translate::ddl::DdlStatement) -> PgResult<String> {
         if self.block_read_only() {
             return Err(PgError::new(
                 code::READ_ONLY_SQL_TRANSACTION,
                 format!(
                     "cannot execute {} in a read-only transaction",
-                    ddl_command(ast)
+                    ast.command()
                 ),
             ));
         }
@@ -2112,26 +2115,6 @@ impl Session {
         if let Some(c) = self.read_conn.take() {
             self.node.store.return_reader(c);
         }
-    }
-}
-
-/// The command name PostgreSQL uses for a DDL statement in messages (`CREATE TABLE`, …).
-fn ddl_command(ast: &sqlparser::ast::Statement) -> String {
-    let text = ast.to_string();
-    let words: Vec<&str> = text
-        .split_whitespace()
-        .filter(|w| {
-            !matches!(
-                *w,
-                "UNIQUE" | "OR" | "REPLACE" | "IF" | "NOT" | "EXISTS" | "CONCURRENTLY"
-            )
-        })
-        .take(2)
-        .collect();
-    match words.as_slice() {
-        ["TRUNCATE", ..] => "TRUNCATE TABLE".into(),
-        ["COMMENT", ..] => "COMMENT".into(),
-        w => w.join(" "),
     }
 }
 

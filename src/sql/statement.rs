@@ -19,6 +19,23 @@ pub enum Parsed {
     Discard,
     /// `SHOW name` (the name as written, lower-cased; sqlparser loses the dots).
     Show(String),
+    /// `ALTER SEQUENCE` (sqlparser does not parse it).
+    AlterSequence(AlterSequence),
+}
+
+/// `ALTER SEQUENCE [IF EXISTS] name option …`. None = option not given; for MINVALUE/MAXVALUE
+/// `Some(None)` is `NO MINVALUE`; for RESTART `Some(None)` restarts at START.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlterSequence {
+    pub name: String,
+    pub if_exists: bool,
+    pub increment: Option<i64>,
+    pub min: Option<Option<i64>>,
+    pub max: Option<Option<i64>>,
+    pub start: Option<i64>,
+    pub restart: Option<Option<i64>>,
+    pub cycle: Option<bool>,
+    pub cache: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,6 +260,7 @@ pub fn parse(text: &str) -> PgResult<Parsed> {
                 | "lock"
                 | "show"
                 | "reset"
+                | "alter"
         )
     );
     let toks = if special { words(text)? } else { Vec::new() };
@@ -261,6 +279,9 @@ pub fn parse(text: &str) -> PgResult<Parsed> {
                 && kw(toks.get(2)).as_deref() == Some("zone") =>
         {
             return parse("RESET timezone");
+        }
+        Some("alter") if kw(toks.get(1)).as_deref() == Some("sequence") => {
+            return parse_alter_sequence(&toks).map(Parsed::AlterSequence);
         }
         Some("show") => {
             let rest = text.trim().trim_end_matches(';').trim();
@@ -611,6 +632,124 @@ fn parse_copy(text: &str, toks: &[Token]) -> PgResult<CopyStmt> {
         return Err(PgError::unsupported("COPY BINARY"));
     }
     Ok(c)
+}
+
+fn parse_alter_sequence(toks: &[Token]) -> PgResult<AlterSequence> {
+    let mut a = AlterSequence::default();
+    let mut i = 2;
+    if kw(toks.get(i)).as_deref() == Some("if") && kw(toks.get(i + 1)).as_deref() == Some("exists")
+    {
+        a.if_exists = true;
+        i += 2;
+    }
+    let mut name = toks
+        .get(i)
+        .and_then(ident_of)
+        .ok_or_else(|| PgError::syntax("syntax error in ALTER SEQUENCE: name expected"))?;
+    i += 1;
+    if toks.get(i) == Some(&Token::Period) {
+        if name != "public" {
+            return Err(PgError::new(
+                code::UNDEFINED_SCHEMA,
+                format!("schema \"{name}\" does not exist"),
+            ));
+        }
+        name = toks
+            .get(i + 1)
+            .and_then(ident_of)
+            .ok_or_else(|| PgError::syntax("syntax error in ALTER SEQUENCE"))?;
+        i += 2;
+    }
+    a.name = name;
+    let number = |t: Option<&Token>, neg: bool| -> PgResult<i64> {
+        match t {
+            Some(Token::Number(n, _)) => {
+                let v: i64 = n
+                    .parse()
+                    .map_err(|_| PgError::syntax(format!("invalid number {n}")))?;
+                Ok(if neg { -v } else { v })
+            }
+            other => Err(PgError::syntax(format!(
+                "syntax error at or near \"{}\"",
+                other.map(|t| t.to_string()).unwrap_or_default()
+            ))),
+        }
+    };
+    // A number, optionally negative.
+    let take_num = |i: &mut usize| -> PgResult<i64> {
+        let neg = toks.get(*i) == Some(&Token::Minus);
+        if neg {
+            *i += 1;
+        }
+        let v = number(toks.get(*i), neg)?;
+        *i += 1;
+        Ok(v)
+    };
+    let mut any = false;
+    while i < toks.len() && !matches!(toks[i], Token::SemiColon | Token::EOF) {
+        let w = kw(toks.get(i))
+            .ok_or_else(|| PgError::syntax(format!("syntax error at or near \"{}\"", toks[i])))?;
+        i += 1;
+        any = true;
+        match w.as_str() {
+            "increment" => {
+                if kw(toks.get(i)).as_deref() == Some("by") {
+                    i += 1;
+                }
+                a.increment = Some(take_num(&mut i)?);
+            }
+            "minvalue" => a.min = Some(Some(take_num(&mut i)?)),
+            "maxvalue" => a.max = Some(Some(take_num(&mut i)?)),
+            "no" => match kw(toks.get(i)).as_deref() {
+                Some("minvalue") => {
+                    a.min = Some(None);
+                    i += 1;
+                }
+                Some("maxvalue") => {
+                    a.max = Some(None);
+                    i += 1;
+                }
+                Some("cycle") => {
+                    a.cycle = Some(false);
+                    i += 1;
+                }
+                _ => return Err(PgError::syntax("syntax error after NO in ALTER SEQUENCE")),
+            },
+            "cycle" => a.cycle = Some(true),
+            "start" => {
+                if kw(toks.get(i)).as_deref() == Some("with") {
+                    i += 1;
+                }
+                a.start = Some(take_num(&mut i)?);
+            }
+            "restart" => {
+                if kw(toks.get(i)).as_deref() == Some("with") {
+                    i += 1;
+                }
+                if matches!(toks.get(i), Some(Token::Number(..)) | Some(Token::Minus)) {
+                    a.restart = Some(Some(take_num(&mut i)?));
+                } else {
+                    a.restart = Some(None);
+                }
+            }
+            "cache" => a.cache = Some(take_num(&mut i)?),
+            "owned" | "as" | "rename" | "set" | "owner" => {
+                return Err(PgError::unsupported(format!(
+                    "ALTER SEQUENCE … {}",
+                    w.to_uppercase()
+                )));
+            }
+            other => {
+                return Err(PgError::syntax(format!(
+                    "syntax error at or near \"{other}\""
+                )));
+            }
+        }
+    }
+    if !any {
+        return Err(PgError::syntax("syntax error at end of input"));
+    }
+    Ok(a)
 }
 
 fn paren_list(toks: &[Token], i: &mut usize) -> PgResult<Vec<String>> {

@@ -66,9 +66,7 @@ DROP SEQUENCE s2;
 -- error: 42P01
 SELECT nextval('s2');
 SELECT nextval('public.s1');
--- pending: ALTER SEQUENCE is not parsed by sqlparser 0.63 nor executed (statement.rs / ddl.rs)
 ALTER SEQUENCE s1 RESTART WITH 1000;
--- pending: depends on ALTER SEQUENCE above
 SELECT nextval('s1');
 
 -- ALTER TABLE.
@@ -192,3 +190,14 @@ SELECT * FROM expensive ORDER BY id;
 DROP VIEW expensive;
 -- error: 42P01
 SELECT * FROM expensive;
+CREATE SEQUENCE s_alter START 5 INCREMENT 2;
+SELECT nextval('s_alter'), nextval('s_alter');
+ALTER SEQUENCE s_alter INCREMENT BY 10 MAXVALUE 100 CYCLE;
+SELECT nextval('s_alter'), nextval('s_alter');
+ALTER SEQUENCE s_alter RESTART;
+SELECT nextval('s_alter');
+-- error: 42P01
+ALTER SEQUENCE s_missing RESTART;
+ALTER SEQUENCE IF EXISTS s_missing RESTART;
+-- error: 22023
+ALTER SEQUENCE s_alter INCREMENT BY 0;

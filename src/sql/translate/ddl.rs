@@ -164,8 +164,45 @@ impl Ddl<'_> {
     }
 }
 
+/// A DDL statement: parsed by sqlparser, or by us where sqlparser cannot.
+#[derive(Debug, Clone)]
+pub enum DdlStatement {
+    Sql(Box<Statement>),
+    AlterSequence(crate::sql::statement::AlterSequence),
+}
+
+impl DdlStatement {
+    /// The command name PostgreSQL uses in messages (`CREATE TABLE`, …).
+    pub fn command(&self) -> String {
+        let Self::Sql(ast) = self else {
+            return "ALTER SEQUENCE".into();
+        };
+        let text = ast.to_string();
+        let words: Vec<&str> = text
+            .split_whitespace()
+            .filter(|w| {
+                !matches!(
+                    *w,
+                    "UNIQUE" | "OR" | "REPLACE" | "IF" | "NOT" | "EXISTS" | "CONCURRENTLY"
+                )
+            })
+            .take(2)
+            .collect();
+        match words.as_slice() {
+            ["TRUNCATE", ..] => "TRUNCATE TABLE".into(),
+            ["COMMENT", ..] => "COMMENT".into(),
+            w => w.join(" "),
+        }
+    }
+}
+
 /// Run a DDL statement on the writer (inside its open transaction).
-pub fn execute(stmt: &Statement, w: &mut Writer, env: &Env, ctx: &StmtCtx) -> PgResult<DdlOutcome> {
+pub fn execute(
+    stmt: &DdlStatement,
+    w: &mut Writer,
+    env: &Env,
+    ctx: &StmtCtx,
+) -> PgResult<DdlOutcome> {
     let cat = (*w.catalog).clone();
     let mut d = Ddl {
         w,
@@ -173,7 +210,10 @@ pub fn execute(stmt: &Statement, w: &mut Writer, env: &Env, ctx: &StmtCtx) -> Pg
         env: env.clone(),
         cat,
     };
-    let out = run(&mut d, stmt)?;
+    let out = match stmt {
+        DdlStatement::Sql(s) => run(&mut d, s)?,
+        DdlStatement::AlterSequence(a) => alter_sequence(&mut d, a)?,
+    };
     let Ddl { w, cat, .. } = d;
     w.catalog = Arc::new(cat);
     Ok(out)
@@ -269,6 +309,90 @@ fn run(d: &mut Ddl, stmt: &Statement) -> PgResult<DdlOutcome> {
         } => comment_on(d, *object_type, on, comment.clone()),
         other => Err(super::unsupported_statement(other)),
     }
+}
+
+fn alter_sequence(d: &mut Ddl, a: &crate::sql::statement::AlterSequence) -> PgResult<DdlOutcome> {
+    let Some(mut s) = d.cat.sequence(&a.name).cloned() else {
+        if a.if_exists {
+            return notice(
+                "ALTER SEQUENCE",
+                format!("relation \"{}\" does not exist, skipping", a.name),
+            );
+        }
+        return Err(PgError::new(
+            code::UNDEFINED_TABLE,
+            format!("relation \"{}\" does not exist", a.name),
+        ));
+    };
+    let (tmin, tmax) = match s.ty.scalar {
+        Scalar::Int2 => (i16::MIN as i64, i16::MAX as i64),
+        Scalar::Int4 => (i32::MIN as i64, i32::MAX as i64),
+        _ => (i64::MIN, i64::MAX),
+    };
+    if let Some(inc) = a.increment {
+        if inc == 0 {
+            return Err(PgError::new(
+                code::INVALID_PARAMETER_VALUE,
+                "INCREMENT must not be zero",
+            ));
+        }
+        s.increment = inc;
+    }
+    if let Some(m) = a.min {
+        s.min = m.unwrap_or(if s.increment > 0 { 1 } else { tmin });
+    }
+    if let Some(m) = a.max {
+        s.max = m.unwrap_or(if s.increment > 0 { tmax } else { -1 });
+    }
+    if let Some(st) = a.start {
+        s.start = st;
+    }
+    if let Some(c) = a.cycle {
+        s.cycle = c;
+    }
+    if let Some(c) = a.cache {
+        s.cache = c;
+    }
+    if s.min > s.max {
+        return Err(PgError::new(
+            code::INVALID_PARAMETER_VALUE,
+            format!(
+                "MINVALUE ({}) must be less than MAXVALUE ({})",
+                s.min, s.max
+            ),
+        ));
+    }
+    if s.start < s.min || s.start > s.max {
+        return Err(PgError::new(
+            code::INVALID_PARAMETER_VALUE,
+            format!(
+                "START value ({}) cannot be outside MINVALUE ({}) .. MAXVALUE ({})",
+                s.start, s.min, s.max
+            ),
+        ));
+    }
+    d.exec(
+        "UPDATE __bedrock_sequence_state SET increment = ?2, min_value = ?3, max_value = ?4, cycle = ?5 WHERE oid = ?1",
+        vec![Value::Integer(s.oid as i64), Value::Integer(s.increment), Value::Integer(s.min), Value::Integer(s.max), Value::Integer(s.cycle as i64)],
+    )?;
+    if let Some(r) = a.restart {
+        let v = r.unwrap_or(s.start);
+        if v < s.min || v > s.max {
+            return Err(PgError::new(
+                code::INVALID_PARAMETER_VALUE,
+                format!(
+                    "RESTART value ({v}) cannot be outside MINVALUE ({}) .. MAXVALUE ({})",
+                    s.min, s.max
+                ),
+            ));
+        }
+        d.exec(
+            "UPDATE __bedrock_sequence_state SET last_value = ?2, is_called = 0 WHERE oid = ?1",
+            vec![Value::Integer(s.oid as i64), Value::Integer(v)],
+        )?;
+    }
+    d.put(Object::Sequence(s))?;
+    done("ALTER SEQUENCE")
 }
 
 fn fk_action(a: &Option<ReferentialAction>) -> FkAction {

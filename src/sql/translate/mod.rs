@@ -145,7 +145,7 @@ pub enum Plan {
     /// A query or DML statement.
     Run(Prepared),
     /// DDL: executed on the writer by `ddl::execute`.
-    Ddl(Box<Statement>),
+    Ddl(ddl::DdlStatement),
     /// Transaction control.
     Txn(TxnOp),
     /// `SET name = value` (`local` for SET LOCAL); value None means DEFAULT.
@@ -345,7 +345,7 @@ pub fn translate(
         | S::AlterIndex { .. }
         | S::CreateSchema { .. }
         | S::CreateExtension(_)
-        | S::Comment { .. } => Plan::Ddl(Box::new(stmt.clone())),
+        | S::Comment { .. } => Plan::Ddl(ddl::DdlStatement::Sql(Box::new(stmt.clone()))),
         S::Explain { statement, .. } => {
             let inner = translate(statement, cat, env, declared)?;
             let Plan::Run(p) = inner else {
