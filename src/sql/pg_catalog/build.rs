@@ -1440,6 +1440,217 @@ mod tests {
         assert_eq!(out.count(Schema::InformationSchema, "schemata"), 4);
     }
 
+    /// A catalog with one of everything the builders handle.
+    fn sample() -> Catalog {
+        use crate::sql::catalog::{CatalogTxn, Constraint, FkAction, StoredExpr};
+        let mut cat = Catalog::default();
+        let mut txn = CatalogTxn { cat: &mut cat };
+        let mut exec = |_: &str, _: Vec<Value>| -> PgResult<()> { Ok(()) };
+        let col = |attnum: i16, name: &str, ty: PgType| Column {
+            attnum,
+            name: name.into(),
+            ty,
+            typmod: -1,
+            not_null: false,
+            default: None,
+            identity: None,
+            comment: None,
+        };
+        let mut id = col(1, "id", PgType::INT4);
+        id.not_null = true;
+        id.identity = Some(Identity::ByDefault);
+        let mut name = col(2, "name", PgType::TEXT);
+        name.default = Some(StoredExpr {
+            pg: "'x'".into(),
+            sqlite: "'x'".into(),
+        });
+        let parent = col(3, "parent", PgType::INT4);
+        let t = Table {
+            oid: 16384,
+            name: "t".into(),
+            kind: RelKind::Table,
+            columns: vec![id, name, parent],
+            constraints: vec![
+                Constraint {
+                    oid: 16386,
+                    name: "t_pkey".into(),
+                    kind: ConstraintKind::PrimaryKey,
+                    columns: vec!["id".into()],
+                },
+                Constraint {
+                    oid: 16387,
+                    name: "t_parent_fkey".into(),
+                    kind: ConstraintKind::ForeignKey {
+                        ref_table: "t".into(),
+                        ref_columns: vec!["id".into()],
+                        on_delete: FkAction::SetNull,
+                        on_update: FkAction::NoAction,
+                    },
+                    columns: vec!["parent".into()],
+                },
+                Constraint {
+                    oid: 16388,
+                    name: "t_name_check".into(),
+                    kind: ConstraintKind::Check(StoredExpr {
+                        pg: "name <> ''".into(),
+                        sqlite: "1".into(),
+                    }),
+                    columns: vec!["name".into()],
+                },
+            ],
+            row_type_oid: 16385,
+            view_def: None,
+            next_attnum: 4,
+            comment: Some("a table".into()),
+        };
+        txn.put(Object::Table(t), &mut exec).unwrap();
+        txn.put(
+            Object::Index(Index {
+                oid: 16389,
+                name: "t_pkey".into(),
+                table: "t".into(),
+                unique: true,
+                keys_sqlite: vec![],
+                key_columns: vec![Some("id".into())],
+                pg_def: "CREATE UNIQUE INDEX t_pkey ON public.t USING btree (id)".into(),
+                predicate: None,
+                constraint: Some("t_pkey".into()),
+            }),
+            &mut exec,
+        )
+        .unwrap();
+        txn.put(
+            Object::Index(Index {
+                oid: 16390,
+                name: "t_lower".into(),
+                table: "t".into(),
+                unique: false,
+                keys_sqlite: vec![],
+                key_columns: vec![None, Some("id".into())],
+                pg_def: "CREATE INDEX t_lower ON public.t USING btree ((lower(name)) text_pattern_ops, id DESC) WHERE (parent IS NULL)".into(),
+                predicate: Some(StoredExpr {
+                    pg: "parent IS NULL".into(),
+                    sqlite: "1".into(),
+                }),
+                constraint: None,
+            }),
+            &mut exec,
+        )
+        .unwrap();
+        txn.put(
+            Object::Sequence(Sequence {
+                oid: 16391,
+                name: "t_id_seq".into(),
+                ty: PgType::INT4,
+                increment: 1,
+                min: 1,
+                max: i32::MAX as i64,
+                start: 1,
+                cache: 1,
+                cycle: false,
+                owned_by: Some(("t".into(), "id".into())),
+            }),
+            &mut exec,
+        )
+        .unwrap();
+        cat
+    }
+
+    fn one<T: rusqlite::types::FromSql>(conn: &Connection, sql: &str) -> T {
+        conn.query_row(sql, [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    #[test]
+    fn builds_rows_from_the_catalog() {
+        let cat = sample();
+        let conn = Connection::open_in_memory().unwrap();
+        prepare_connection(&conn, &cat).unwrap();
+        let pgc = super::super::pgc;
+        assert_eq!(
+            one::<String>(
+                &conn,
+                &format!(
+                    "SELECT group_concat(attname || ':' || atttypid, ',') FROM {} WHERE attrelid = 16390",
+                    pgc("pg_attribute")
+                )
+            ),
+            "lower:25,id:23"
+        );
+        assert_eq!(
+            one::<String>(
+                &conn,
+                &format!(
+                    "SELECT indkey || indoption FROM {} WHERE indexrelid = 16390",
+                    pgc("pg_index")
+                )
+            ),
+            "[0,1][0,3]"
+        );
+        assert_eq!(
+            one::<String>(
+                &conn,
+                &format!("SELECT def FROM {AUX_TABLE} WHERE oid = 16390 AND sub = 0 AND kind = 1")
+            ),
+            "CREATE INDEX t_lower ON public.t USING btree (lower(name) text_pattern_ops, id DESC) WHERE parent IS NULL"
+        );
+        assert_eq!(
+            one::<String>(
+                &conn,
+                &format!("SELECT def FROM {AUX_TABLE} WHERE oid = 16387 AND kind = 1")
+            ),
+            "FOREIGN KEY (parent) REFERENCES t(id) ON DELETE SET NULL"
+        );
+        assert_eq!(
+            one::<String>(
+                &conn,
+                &format!(
+                    "SELECT confdeltype || confupdtype || conindid FROM {} WHERE oid = 16387",
+                    pgc("pg_constraint")
+                )
+            ),
+            "na16389"
+        );
+        assert_eq!(
+            one::<String>(
+                &conn,
+                &format!(
+                    "SELECT deptype FROM {} WHERE objid = 16391 AND refobjid = 16384",
+                    pgc("pg_depend")
+                )
+            ),
+            "i"
+        );
+        assert_eq!(
+            one::<String>(
+                &conn,
+                &format!(
+                    "SELECT attidentity || atthasdef FROM {} WHERE attrelid = 16384 AND attnum = 1",
+                    pgc("pg_attribute")
+                )
+            ),
+            "d0"
+        );
+        assert_eq!(
+            one::<String>(
+                &conn,
+                &format!(
+                    "SELECT adbin FROM {} WHERE adrelid = 16384 AND adnum = 2",
+                    pgc("pg_attrdef")
+                )
+            ),
+            "'x'::text"
+        );
+        // The same generation is not rebuilt; a new one is.
+        let before: i64 = one(&conn, "SELECT total_changes()");
+        prepare_connection(&conn, &cat).unwrap();
+        assert_eq!(one::<i64>(&conn, "SELECT total_changes()"), before);
+        let mut cat2 = cat.clone();
+        cat2.generation = crate::sql::catalog::next_generation();
+        prepare_connection(&conn, &cat2).unwrap();
+        assert!(one::<i64>(&conn, "SELECT total_changes()") > before);
+    }
+
     #[test]
     fn builds_on_a_read_only_connection() {
         let conn = Connection::open_in_memory().unwrap();
