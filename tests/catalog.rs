@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::process::Command;
+
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 /// The schema every test builds (identical on bedrock-pg and PostgreSQL).
@@ -39,6 +41,7 @@ CREATE TABLE posts (
 );
 CREATE INDEX posts_title_idx ON posts (title);
 CREATE UNIQUE INDEX posts_user_title ON posts (user_id, title);
+CREATE INDEX posts_lower ON posts (lower(title)) WHERE body IS NOT NULL;
 CREATE VIEW active_users AS SELECT id, email FROM users WHERE flag;
 CREATE TABLE ident (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
 COMMENT ON TABLE users IS 'the users';
@@ -108,6 +111,17 @@ WHERE c.relkind IN ('i','I','')
       AND n.nspname <> 'information_schema'
   AND pg_catalog.pg_table_is_visible(c.oid)
 ORDER BY 1,2;";
+
+const LIST_DATABASES: &str = "SELECT d.datname as \"Name\",
+       pg_catalog.pg_get_userbyid(d.datdba) as \"Owner\",
+       pg_catalog.pg_encoding_to_char(d.encoding) as \"Encoding\",
+       d.datcollate as \"Collate\",
+       d.datctype as \"Ctype\",
+       d.daticulocale as \"ICU Locale\",
+       CASE d.datlocprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' END AS \"Locale Provider\",
+       pg_catalog.array_to_string(d.datacl, E'\\n') AS \"Access privileges\"
+FROM pg_catalog.pg_database d
+ORDER BY 1;";
 
 const LIST_SCHEMAS: &str = "SELECT n.nspname AS \"Name\",
   pg_catalog.pg_get_userbyid(n.nspowner) AS \"Owner\"
@@ -185,6 +199,18 @@ ORDER BY conname",
                      UNION ALL VALUES ('{OID}'::pg_catalog.regclass))
        AND contype = 'f' AND conparentid = 0
 ORDER BY conname;",
+    "SELECT pol.polname, pol.polpermissive,
+  CASE WHEN pol.polroles = '{0}' THEN NULL ELSE pg_catalog.array_to_string(array(select rolname from pg_catalog.pg_roles where oid = any (pol.polroles) order by 1),',') END,
+  pg_catalog.pg_get_expr(pol.polqual, pol.polrelid),
+  pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid),
+  CASE pol.polcmd
+    WHEN 'r' THEN 'SELECT'
+    WHEN 'a' THEN 'INSERT'
+    WHEN 'w' THEN 'UPDATE'
+    WHEN 'd' THEN 'DELETE'
+    END AS cmd
+FROM pg_catalog.pg_policy pol
+WHERE pol.polrelid = '{OID}' ORDER BY 1;",
     "SELECT oid, stxrelid::pg_catalog.regclass, stxnamespace::pg_catalog.regnamespace::pg_catalog.text AS nsp, stxname,
 pg_catalog.pg_get_statisticsobjdef_columns(oid) AS columns,
   'd' = any(stxkind) AS ndist_enabled,
@@ -194,6 +220,32 @@ stxstattarget
 FROM pg_catalog.pg_statistic_ext
 WHERE stxrelid = '{OID}'
 ORDER BY nsp, stxname;",
+    "SELECT pubname
+     , NULL
+     , NULL
+FROM pg_catalog.pg_publication p
+     JOIN pg_catalog.pg_publication_namespace pn ON p.oid = pn.pnpubid
+     JOIN pg_catalog.pg_class pc ON pc.relnamespace = pn.pnnspid
+WHERE pc.oid ='{OID}' and pg_catalog.pg_relation_is_publishable('{OID}')
+UNION
+SELECT pubname
+     , pg_get_expr(pr.prqual, c.oid)
+     , (CASE WHEN pr.prattrs IS NOT NULL THEN
+         (SELECT string_agg(attname, ', ')
+           FROM pg_catalog.generate_series(0, pg_catalog.array_upper(pr.prattrs::pg_catalog.int2[], 1)) s,
+                pg_catalog.pg_attribute
+          WHERE attrelid = pr.prrelid AND attnum = prattrs[s])
+        ELSE NULL END) FROM pg_catalog.pg_publication p
+     JOIN pg_catalog.pg_publication_rel pr ON p.oid = pr.prpubid
+     JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
+WHERE pr.prrelid = '{OID}'
+UNION
+SELECT pubname
+     , NULL
+     , NULL
+FROM pg_catalog.pg_publication p
+WHERE p.puballtables AND pg_catalog.pg_relation_is_publishable('{OID}')
+ORDER BY 1;",
     "SELECT t.tgname, pg_catalog.pg_get_triggerdef(t.oid, true), t.tgenabled, t.tgisinternal,
   CASE WHEN t.tgparentid != 0 THEN
     (SELECT u.tgrelid::pg_catalog.regclass
@@ -238,7 +290,8 @@ AND i.indrelid = c2.oid;",
 ];
 
 /// The queries `\d <sequence>` sends after the relation query.
-const DESCRIBE_SEQUENCE: &[&str] = &["SELECT pg_catalog.format_type(seqtypid, NULL) AS \"Type\",
+const DESCRIBE_SEQUENCE: &[&str] = &[
+    "SELECT pg_catalog.format_type(seqtypid, NULL) AS \"Type\",
        seqstart AS \"Start\",
        seqmin AS \"Minimum\",
        seqmax AS \"Maximum\",
@@ -246,7 +299,22 @@ const DESCRIBE_SEQUENCE: &[&str] = &["SELECT pg_catalog.format_type(seqtypid, NU
        CASE WHEN seqcycle THEN 'yes' ELSE 'no' END AS \"Cycles?\",
        seqcache AS \"Cache\"
 FROM pg_catalog.pg_sequence
-WHERE seqrelid = '{OID}';"];
+WHERE seqrelid = '{OID}';",
+    "SELECT pg_catalog.quote_ident(nspname) || '.' ||
+   pg_catalog.quote_ident(relname) || '.' ||
+   pg_catalog.quote_ident(attname),
+   d.deptype
+FROM pg_catalog.pg_class c
+INNER JOIN pg_catalog.pg_depend d ON c.oid=d.refobjid
+INNER JOIN pg_catalog.pg_namespace n ON n.oid=c.relnamespace
+INNER JOIN pg_catalog.pg_attribute a ON (
+ a.attrelid=c.oid AND
+ a.attnum=d.refobjsubid)
+WHERE d.classid='pg_catalog.pg_class'::pg_catalog.regclass
+ AND d.refclassid='pg_catalog.pg_class'::pg_catalog.regclass
+ AND d.objid='{OID}'
+ AND d.deptype IN ('a', 'i')",
+];
 
 /// `\d name`: psql's lookup, then the describe queries with the OID it found.
 async fn describe(c: &Client, name: &str, queries: &[&str]) -> Vec<Rows> {
@@ -300,6 +368,7 @@ async fn psql_describe_queries() {
         rows(&c, DI).await,
         vec![
             row(&["public", "ident_pkey", "index", "postgres", "ident"]),
+            row(&["public", "posts_lower", "index", "postgres", "posts"]),
             row(&["public", "posts_pkey", "index", "postgres", "posts"]),
             row(&["public", "posts_title_idx", "index", "postgres", "posts"]),
             row(&["public", "posts_user_title", "index", "postgres", "posts"]),
@@ -418,6 +487,12 @@ async fn psql_describe_queries() {
                 s("CREATE UNIQUE INDEX posts_pkey ON public.posts USING btree (id)")
             ),
             (
+                s("posts_lower"),
+                s(
+                    "CREATE INDEX posts_lower ON public.posts USING btree (lower(title)) WHERE body IS NOT NULL"
+                )
+            ),
+            (
                 s("posts_title_idx"),
                 s("CREATE INDEX posts_title_idx ON public.posts USING btree (title)")
             ),
@@ -490,8 +565,19 @@ async fn psql_describe_queries() {
         d[1],
         vec![row(&["integer", "1", "1", "2147483647", "1", "no", "1"])]
     );
+    assert_eq!(d[2], vec![row(&["public.users.id", "a"])]);
+    let d = describe(&c, "ident_id_seq", DESCRIBE_SEQUENCE).await;
+    assert_eq!(d[2], vec![row(&["public.ident.id", "i"])]);
 
-    // \dn, \du
+    // \l, \dn, \du
+    let dbs = rows(&c, LIST_DATABASES).await;
+    assert_eq!(dbs.len(), 1);
+    assert_eq!(
+        dbs[0][..3],
+        row(&["postgres", "postgres", "UTF8"])[..],
+        "{dbs:?}"
+    );
+    assert_eq!(dbs[0][6].as_deref(), Some("libc"));
     assert_eq!(
         rows(&c, LIST_SCHEMAS).await,
         vec![row(&["public", "pg_database_owner"])]
@@ -502,6 +588,166 @@ async fn psql_describe_queries() {
             "postgres", "t", "t", "t", "t", "t", "-1", "<null>", "{}", "t", "t"
         ])]
     );
+}
+
+/// Run a psql meta-command against a server and return its output.
+fn psql(port: u16, cmd: &str) -> String {
+    let out = Command::new("psql")
+        .args([
+            "-X",
+            "-P",
+            "pager=off",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            cmd,
+        ])
+        .env("PGCONNECT_TIMEOUT", "10")
+        .output()
+        .expect("psql is installed (CI installs postgresql-client-15)");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success() && stderr.is_empty(),
+        "psql {cmd} failed: {stderr}\n{stdout}"
+    );
+    stdout
+}
+
+fn has_line(out: &str, want: &str) -> bool {
+    out.lines().any(|l| l.trim_end() == want.trim_end())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_psql_meta_commands() {
+    let b = common::Bedrock::start();
+    let c = b.client().await;
+    c.batch_execute(SCHEMA).await.unwrap();
+    let port = b.port;
+    tokio::task::spawn_blocking(move || {
+        let out = psql(port, "\\dt");
+        for l in [
+            " public | ident | table | postgres",
+            " public | posts | table | postgres",
+            " public | users | table | postgres",
+            "(3 rows)",
+        ] {
+            assert!(has_line(&out, l), "\\dt: missing {l:?} in\n{out}");
+        }
+        let out = psql(port, "\\d users");
+        for l in [
+            "                                          Table \"public.users\"",
+            " id         | integer                        |           | not null | nextval('users_id_seq'::regclass)",
+            " email      | character varying(255)         |           | not null | ",
+            " created_at | timestamp with time zone       |           |          | now()",
+            "Indexes:",
+            "    \"users_pkey\" PRIMARY KEY, btree (id)",
+            "    \"users_email_key\" UNIQUE CONSTRAINT, btree (email)",
+            "Referenced by:",
+            "    TABLE \"posts\" CONSTRAINT \"posts_user_id_fkey\" FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE",
+        ] {
+            assert!(has_line(&out, l), "\\d users: missing {l:?} in\n{out}");
+        }
+        let out = psql(port, "\\d posts");
+        for l in [
+            "    \"posts_pkey\" PRIMARY KEY, btree (id)",
+            "    \"posts_title_idx\" btree (title)",
+            "    \"posts_user_title\" UNIQUE, btree (user_id, title)",
+            "Check constraints:",
+            "    \"title_len\" CHECK (length(title) > 0)",
+            "Foreign-key constraints:",
+            "    \"posts_user_id_fkey\" FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE",
+        ] {
+            assert!(has_line(&out, l), "\\d posts: missing {l:?} in\n{out}");
+        }
+        let out = psql(port, "\\di");
+        for l in [
+            " public | posts_title_idx  | index | postgres | posts",
+            " public | users_pkey       | index | postgres | users",
+            "(7 rows)",
+        ] {
+            assert!(has_line(&out, l), "\\di: missing {l:?} in\n{out}");
+        }
+        let out = psql(port, "\\l");
+        assert!(
+            has_line(
+                &out,
+                " postgres | postgres | UTF8     | C       | C     |            | libc            | "
+            ),
+            "\\l:\n{out}"
+        );
+        let out = psql(port, "\\dn");
+        assert!(has_line(&out, " public | pg_database_owner"), "\\dn:\n{out}");
+        let out = psql(port, "\\du");
+        assert!(
+            has_line(
+                &out,
+                " postgres  | Superuser, Create role, Create DB, Replication, Bypass RLS | {}"
+            ),
+            "\\du:\n{out}"
+        );
+        let out = psql(port, "\\d users_id_seq");
+        assert!(has_line(&out, "Owned by: public.users.id"), "\\d seq:\n{out}");
+        let out = psql(port, "\\d posts_user_title");
+        assert!(
+            has_line(&out, "unique, btree, for table \"public.posts\""),
+            "\\d index:\n{out}"
+        );
+    })
+    .await
+    .unwrap();
+}
+
+/// The same meta-commands on PostgreSQL 15 and bedrock-pg print the same thing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_output_matches_postgres() {
+    let pg = common::Postgres::start();
+    let b = common::Bedrock::start();
+    pg.client().await.batch_execute(SCHEMA).await.unwrap();
+    b.client().await.batch_execute(SCHEMA).await.unwrap();
+    let (pp, bp) = (pg.port, b.port);
+    tokio::task::spawn_blocking(move || {
+        let mut diffs = Vec::new();
+        for cmd in [
+            "\\dt",
+            "\\d",
+            "\\di",
+            "\\ds",
+            "\\dv",
+            "\\dn",
+            "\\du",
+            "\\d users",
+            "\\d posts",
+            "\\d ident",
+            "\\d active_users",
+            "\\d posts_title_idx",
+            "\\d users_pkey",
+            "\\d posts_lower",
+            "\\d users_id_seq",
+            "\\d ident_id_seq",
+            "\\d+ users",
+            "\\d+ posts",
+            "\\dT",
+            "\\dconfig search_path",
+        ] {
+            let want = psql(pp, cmd);
+            let got = psql(bp, cmd);
+            if want != got {
+                diffs.push(format!(
+                    "{cmd}\n--- PostgreSQL\n{want}\n--- bedrock-pg\n{got}"
+                ));
+            }
+        }
+        assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    })
+    .await
+    .unwrap();
 }
 
 /// Catalog queries that do not depend on OIDs give PostgreSQL's rows.
