@@ -691,6 +691,13 @@ pub fn quote_ident(s: &str) -> String {
 pub fn apply_payload(conn: &Conn, payload: &Payload) -> rusqlite::Result<()> {
     for s in &payload.statements {
         conn.load_ctx(&s.ctx);
+        // A write that read the system catalogs needs them materialised on this connection,
+        // from the catalog as it stands at this point of the log.
+        if s.sql.contains(crate::sql::pg_catalog::TABLE_PREFIX) {
+            Catalog::load(&conn.conn)
+                .and_then(|cat| crate::sql::pg_catalog::prepare_connection(&conn.conn, &cat))
+                .map_err(|e| rusqlite::Error::ModuleError(e.to_string()))?;
+        }
         run(&conn.conn, &s.sql, &s.params)?;
     }
     Ok(())

@@ -22,6 +22,10 @@ use crate::sql::catalog::Catalog;
 use crate::sql::translate::{Env, Tr, sql_str};
 use crate::sql::types::{PgType, Scalar};
 
+/// Every catalog TEMP table's name starts with this (so SQL that reads the catalogs can be
+/// recognised, e.g. when a follower replays it).
+pub const TABLE_PREFIX: &str = "__bedrock_pgc_";
+
 /// The two system schemas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Schema {
@@ -74,8 +78,8 @@ impl RelDef {
     /// Unqualified name of the TEMP table (internal, hence never visible to clients).
     pub fn table_name(&self) -> String {
         match self.schema {
-            Schema::PgCatalog => format!("__bedrock_pgc_{}", self.name),
-            Schema::InformationSchema => format!("__bedrock_pgc_is_{}", self.name),
+            Schema::PgCatalog => format!("{TABLE_PREFIX}{}", self.name),
+            Schema::InformationSchema => format!("{TABLE_PREFIX}is_{}", self.name),
         }
     }
 
