@@ -718,9 +718,9 @@ impl Interval {
 
     pub fn neg(&self) -> Interval {
         Interval {
-            months: -self.months,
-            days: -self.days,
-            micros: -self.micros,
+            months: self.months.saturating_neg(),
+            days: self.days.saturating_neg(),
+            micros: self.micros.saturating_neg(),
         }
     }
 
@@ -811,12 +811,23 @@ pub fn parse_interval(input: &str) -> PgResult<Interval> {
                 Some(p) => p.parse().map_err(|_| interval_bad(input))?,
                 None => 0.0,
             };
-            let mut us =
-                h * 3600 * USECS_PER_SEC + m * 60 * USECS_PER_SEC + (sec * 1e6).round() as i64;
-            if neg {
-                us = -us;
-            }
-            iv.micros += us;
+            let us = h
+                .checked_mul(3600 * USECS_PER_SEC)
+                .and_then(|v| v.checked_add(m.checked_mul(60 * USECS_PER_SEC)?))
+                .and_then(|v| {
+                    let f = (sec * 1e6).round();
+                    if f.is_finite() && f.abs() < i64::MAX as f64 {
+                        v.checked_add(f as i64)
+                    } else {
+                        None
+                    }
+                })
+                .ok_or_else(|| interval_bad(input))?;
+            let us = if neg { -us } else { us };
+            iv.micros = iv
+                .micros
+                .checked_add(us)
+                .ok_or_else(|| interval_bad(input))?;
             any = true;
             i += 1;
             continue;
@@ -853,40 +864,55 @@ pub fn parse_interval(input: &str) -> PgResult<Interval> {
 }
 
 fn add_unit(iv: &mut Interval, n: f64, unit: &str) -> Option<()> {
-    let month_units = |m: f64, iv: &mut Interval| {
+    // Checked arithmetic throughout: out-of-range input is an error, never an overflow.
+    fn add_i32(a: &mut i32, v: f64) -> Option<()> {
+        if !v.is_finite() || v.abs() > i32::MAX as f64 {
+            return None;
+        }
+        *a = a.checked_add(v as i32)?;
+        Some(())
+    }
+    fn add_i64(a: &mut i64, v: f64) -> Option<()> {
+        if !v.is_finite() || v.abs() >= i64::MAX as f64 {
+            return None;
+        }
+        *a = a.checked_add(v as i64)?;
+        Some(())
+    }
+    let month_units = |m: f64, iv: &mut Interval| -> Option<()> {
         let whole = m.trunc();
-        iv.months += whole as i32;
+        add_i32(&mut iv.months, whole)?;
         let days = (m - whole) * 30.0;
-        iv.days += days.trunc() as i32;
-        iv.micros += ((days - days.trunc()) * USECS_PER_DAY as f64).round() as i64;
+        add_i32(&mut iv.days, days.trunc())?;
+        add_i64(
+            &mut iv.micros,
+            ((days - days.trunc()) * USECS_PER_DAY as f64).round(),
+        )
+    };
+    let day_units = |d: f64, iv: &mut Interval| -> Option<()> {
+        let whole = d.trunc();
+        add_i32(&mut iv.days, whole)?;
+        add_i64(&mut iv.micros, ((d - whole) * USECS_PER_DAY as f64).round())
     };
     match unit {
-        "microsecond" | "microseconds" | "us" | "usec" | "usecs" => iv.micros += n.round() as i64,
+        "microsecond" | "microseconds" | "us" | "usec" | "usecs" => {
+            add_i64(&mut iv.micros, n.round())
+        }
         "millisecond" | "milliseconds" | "ms" | "msec" | "msecs" => {
-            iv.micros += (n * 1000.0).round() as i64
+            add_i64(&mut iv.micros, (n * 1000.0).round())
         }
-        "second" | "seconds" | "s" | "sec" | "secs" => iv.micros += (n * 1e6).round() as i64,
-        "minute" | "minutes" | "m" | "min" | "mins" => iv.micros += (n * 60e6).round() as i64,
-        "hour" | "hours" | "h" | "hr" | "hrs" => iv.micros += (n * 3600e6).round() as i64,
-        "day" | "days" | "d" => {
-            let whole = n.trunc();
-            iv.days += whole as i32;
-            iv.micros += ((n - whole) * USECS_PER_DAY as f64).round() as i64;
-        }
-        "week" | "weeks" | "w" => {
-            let d = n * 7.0;
-            let whole = d.trunc();
-            iv.days += whole as i32;
-            iv.micros += ((d - whole) * USECS_PER_DAY as f64).round() as i64;
-        }
+        "second" | "seconds" | "s" | "sec" | "secs" => add_i64(&mut iv.micros, (n * 1e6).round()),
+        "minute" | "minutes" | "m" | "min" | "mins" => add_i64(&mut iv.micros, (n * 60e6).round()),
+        "hour" | "hours" | "h" | "hr" | "hrs" => add_i64(&mut iv.micros, (n * 3600e6).round()),
+        "day" | "days" | "d" => day_units(n, iv),
+        "week" | "weeks" | "w" => day_units(n * 7.0, iv),
         "month" | "months" | "mon" | "mons" => month_units(n, iv),
         "year" | "years" | "y" | "yr" | "yrs" => month_units(n * 12.0, iv),
         "decade" | "decades" => month_units(n * 120.0, iv),
         "century" | "centuries" => month_units(n * 1200.0, iv),
         "millennium" | "millennia" | "millenniums" => month_units(n * 12000.0, iv),
-        _ => return None,
+        _ => None,
     }
-    Some(())
 }
 
 fn parse_iso_interval(s: &str) -> Option<Interval> {

@@ -126,6 +126,9 @@ fn rank(v: &ValueRef<'_>) -> u8 {
 }
 
 fn extreme(c: &rusqlite::functions::Context<'_>, greatest: bool) -> rusqlite::Result<Value> {
+    if c.is_empty() {
+        return Ok(Value::Null);
+    }
     let kind = match c.get_raw(0) {
         ValueRef::Integer(1) => CmpKind::Numeric,
         ValueRef::Integer(2) => CmpKind::Interval,

@@ -11,6 +11,8 @@ mod catalog;
 mod datetime;
 mod format;
 mod formatting;
+#[cfg(test)]
+mod fuzz_tests;
 mod json;
 mod jsonparse;
 mod math;

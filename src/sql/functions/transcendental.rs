@@ -264,6 +264,19 @@ pub fn num_log(base: Num, x: Num) -> PgResult<Num> {
     Ok(Num::Dec(round_result(q, rscale)))
 }
 
+/// Results are computed in decimal; beyond this many significant digits the work would
+/// take too long inside one SQL function call, so such calls are refused.
+const MAX_SIG_DIGITS: i64 = 4000;
+
+fn too_precise(sig: i64) -> PgResult<()> {
+    if sig > MAX_SIG_DIGITS {
+        return Err(PgError::unsupported(format!(
+            "a numeric exp/power result of {sig} significant digits (limit {MAX_SIG_DIGITS})"
+        )));
+    }
+    Ok(())
+}
+
 fn overflow() -> PgError {
     PgError::new(
         code::NUMERIC_VALUE_OUT_OF_RANGE,
@@ -278,8 +291,8 @@ pub fn num_exp(x: Num) -> PgResult<Num> {
         Num::Inf(false) => Ok(Num::Inf(false)),
         Num::Inf(true) => Ok(Num::Dec(BigDecimal::zero())),
         Num::Dec(d) => {
-            let val = to_f64(&d) * LOG10_E;
-            let val = val.clamp(-(MAX_RESULT_SCALE as f64), MAX_RESULT_SCALE as f64);
+            let weight = to_f64(&d) * LOG10_E;
+            let val = weight.clamp(-(MAX_RESULT_SCALE as f64), MAX_RESULT_SCALE as f64);
             let rscale = clamp_scale((MIN_SIG_DIGITS - val as i64).max(scale(&d)));
             let xf = to_f64(&d);
             if xf.abs() >= (MAX_RESULT_SCALE * 3) as f64 {
@@ -288,8 +301,9 @@ pub fn num_exp(x: Num) -> PgResult<Num> {
                 }
                 return Ok(Num::Dec(BigDecimal::zero().with_scale(rscale)));
             }
-            let sig = (rscale + val.floor() as i64 + 1).max(1) as u64 + 4;
-            Ok(Num::Dec(round_result(exp_dec(&d, sig), rscale)))
+            let sig = (rscale + weight.floor() as i64 + 1).max(1) + 4;
+            too_precise(sig)?;
+            Ok(Num::Dec(round_result(exp_dec(&d, sig as u64), rscale)))
         }
     }
 }
@@ -322,6 +336,13 @@ pub fn num_power(base: Num, exp: Num) -> PgResult<Num> {
     if b.is_zero() {
         return Ok(Num::Dec(BigDecimal::zero().with_scale(MIN_SIG_DIGITS)));
     }
+    // A negative base has an integer exponent here: work with |base|, sign by parity.
+    let negate = b.is_negative() && {
+        let two = BigDecimal::from(2);
+        let half = div_scaled(&e_int, &two, 0, RoundingMode::Down);
+        half * two != e_int
+    };
+    let b = b.abs();
     // e^(exp * ln(base))
     let ln_dweight = estimate_ln_dweight(&b);
     let local = (8 - ln_dweight).max(0);
@@ -335,10 +356,12 @@ pub fn num_power(base: Num, exp: Num) -> PgResult<Num> {
     let val = approx * LOG10_E;
     let rscale = clamp_scale((MIN_SIG_DIGITS - val as i64).max(scale(&b)).max(scale(&e)));
     let sig = (rscale + val.floor() as i64 + 1).max(1) + 4;
+    too_precise(sig)?;
     let mag = to_f64(&e).abs().log10().max(0.0) as i64;
     let lnb = ln_dec(&b, sig + mag + 10);
     let y = exp_dec(&(lnb * e), sig as u64);
-    Ok(Num::Dec(round_result(y, rscale)))
+    let y = round_result(y, rscale);
+    Ok(Num::Dec(if negate { -y } else { y }))
 }
 
 /// Integer powers, exactly where the result stays reasonably small.
@@ -375,6 +398,7 @@ fn power_int(b: &BigDecimal, n: i64, rscale: i64) -> PgResult<BigDecimal> {
     // Large exponents: through logarithms with enough digits.
     let val = to_f64(&b.abs()).log10() * n as f64;
     let sig = (rscale + val.floor() as i64 + 1).max(1) + 4;
+    too_precise(sig)?;
     let mag = (n.unsigned_abs() as f64).log10() as i64;
     let lnb = ln_dec(&b.abs(), sig + mag + 10);
     let mut y = exp_dec(&(lnb * BigDecimal::from(n)), sig as u64);
@@ -475,6 +499,8 @@ mod tests {
         assert!(num_power(d("0"), d("-1")).is_err());
         assert!(num_power(d("-8"), d("0.5")).is_err());
         assert!(num_exp(d("100000")).is_err());
+        let big = out(num_exp(d("5999.0")).unwrap());
+        assert_eq!(&big[2010..2030], "65924127643030178465");
         assert_eq!(
             out(num_exp(d("-100000")).unwrap()).trim_end_matches('0'),
             "0."
