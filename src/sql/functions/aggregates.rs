@@ -456,7 +456,371 @@ impl WindowAggregate<NumAcc, Option<String>> for NumVar {
     }
 }
 
+// ---- avg(interval) ----
+
+/// PostgreSQL's `interval_div` by a count (used by `avg(interval)`).
+fn interval_div(months: i64, days: i64, micros: i128, n: f64) -> rusqlite::Result<Interval> {
+    let range = || {
+        udf_err(PgError::new(
+            code::DATETIME_FIELD_OVERFLOW,
+            "interval out of range",
+        ))
+    };
+    let tsround = |x: f64| (x * 1e6).round_ties_even() / 1e6;
+    let (mf, df) = (months as f64 / n, days as f64 / n);
+    let month = mf as i64;
+    let mut day = df as i64;
+    let month_remainder_days = tsround((mf - month as f64) * 30.0);
+    let mut sec_remainder = tsround(
+        (df - day as f64 + month_remainder_days - (month_remainder_days as i64) as f64) * 86400.0,
+    );
+    if sec_remainder.abs() >= 86400.0 {
+        let whole = (sec_remainder / 86400.0) as i64;
+        day += whole;
+        sec_remainder -= whole as f64 * 86400.0;
+    }
+    day += month_remainder_days as i64;
+    let time = (micros as f64 / n + sec_remainder * 1e6).round_ties_even();
+    Ok(Interval {
+        months: i32::try_from(month).map_err(|_| range())?,
+        days: i32::try_from(day).map_err(|_| range())?,
+        micros: if time.is_finite() && time.abs() < 9.2e18 {
+            time as i64
+        } else {
+            return Err(range());
+        },
+    })
+}
+
+struct IntervalAvg;
+
+impl IvAcc {
+    fn avg(&self) -> rusqlite::Result<Option<String>> {
+        if self.count == 0 {
+            return Ok(None);
+        }
+        let iv = interval_div(self.months, self.days, self.micros, self.count as f64)?;
+        Ok(Some(iv.format_postgres()))
+    }
+}
+
+impl Aggregate<IvAcc, Option<String>> for IntervalAvg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<IvAcc> {
+        Ok(IvAcc::default())
+    }
+    fn step(&self, c: &mut Context<'_>, acc: &mut IvAcc) -> rusqlite::Result<()> {
+        acc.add(c, 1)
+    }
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        acc: Option<IvAcc>,
+    ) -> rusqlite::Result<Option<String>> {
+        match acc {
+            Some(a) => a.avg(),
+            None => Ok(None),
+        }
+    }
+}
+
+impl WindowAggregate<IvAcc, Option<String>> for IntervalAvg {
+    fn value(&self, acc: Option<&mut IvAcc>) -> rusqlite::Result<Option<String>> {
+        match acc {
+            Some(a) => a.avg(),
+            None => Ok(None),
+        }
+    }
+    fn inverse(&self, c: &mut Context<'_>, acc: &mut IvAcc) -> rusqlite::Result<()> {
+        acc.add(c, -1)
+    }
+}
+
+// ---- bit_and / bit_or / bit_xor ----
+
+#[derive(Clone, Copy)]
+enum BitOp {
+    And,
+    Or,
+    Xor,
+}
+
+struct BitAgg(BitOp);
+
+impl Aggregate<Option<i64>, Option<i64>> for BitAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Option<i64>> {
+        Ok(None)
+    }
+    fn step(&self, c: &mut Context<'_>, acc: &mut Option<i64>) -> rusqlite::Result<()> {
+        let Some(v) = super::int_arg(c, 0)? else {
+            return Ok(());
+        };
+        *acc = Some(match (*acc, self.0) {
+            (None, _) => v,
+            (Some(a), BitOp::And) => a & v,
+            (Some(a), BitOp::Or) => a | v,
+            (Some(a), BitOp::Xor) => a ^ v,
+        });
+        Ok(())
+    }
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        acc: Option<Option<i64>>,
+    ) -> rusqlite::Result<Option<i64>> {
+        Ok(acc.flatten())
+    }
+}
+
+// ---- string_agg for bytea and with DISTINCT ----
+
+/// `pg_string_agg_bytea(value, delimiter)`.
+struct BytesAgg;
+
+impl Aggregate<Option<Vec<u8>>, Option<Vec<u8>>> for BytesAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+    fn step(&self, c: &mut Context<'_>, acc: &mut Option<Vec<u8>>) -> rusqlite::Result<()> {
+        let Some(v) = super::text::bytes_arg(c, 0) else {
+            return Ok(());
+        };
+        match acc {
+            None => *acc = Some(v),
+            Some(a) => {
+                if let Some(sep) = super::text::bytes_arg(c, 1) {
+                    a.extend_from_slice(&sep);
+                }
+                a.extend_from_slice(&v);
+            }
+        }
+        Ok(())
+    }
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        acc: Option<Option<Vec<u8>>>,
+    ) -> rusqlite::Result<Option<Vec<u8>>> {
+        Ok(acc.flatten())
+    }
+}
+
+/// `pg_string_agg_pairs(json_array(value, delimiter))`: string_agg over one argument, so that
+/// SQLite's single-argument DISTINCT applies to (value, delimiter) as PostgreSQL's does.
+struct PairAgg;
+
+impl Aggregate<Option<String>, Option<String>> for PairAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Option<String>> {
+        Ok(None)
+    }
+    fn step(&self, c: &mut Context<'_>, acc: &mut Option<String>) -> rusqlite::Result<()> {
+        let Some(pair) = text_arg(c, 0) else {
+            return Ok(());
+        };
+        let Ok(serde_json::Value::Array(p)) = serde_json::from_str::<serde_json::Value>(&pair)
+        else {
+            return Ok(());
+        };
+        let text = |v: Option<&serde_json::Value>| match v {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(serde_json::Value::Null) | None => None,
+            Some(other) => Some(other.to_string()),
+        };
+        let Some(v) = text(p.first()) else {
+            return Ok(());
+        };
+        match acc {
+            None => *acc = Some(v),
+            Some(a) => {
+                if let Some(sep) = text(p.get(1)) {
+                    a.push_str(&sep);
+                }
+                a.push_str(&v);
+            }
+        }
+        Ok(())
+    }
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        acc: Option<Option<String>>,
+    ) -> rusqlite::Result<Option<String>> {
+        Ok(acc.flatten())
+    }
+}
+
+// ---- ordered-set aggregates: percentile_cont / percentile_disc / mode ----
+
+#[derive(Clone, Copy, PartialEq)]
+enum OrderedSet {
+    Cont,
+    Disc,
+    Mode,
+}
+
+/// Values arrive in the WITHIN GROUP order (SQLite's ORDER BY inside the aggregate); NULL
+/// inputs are skipped as PostgreSQL does. Argument 0 is the fraction (percentiles), argument
+/// 1 the value (argument 0 for `mode`).
+#[derive(Default)]
+struct SetAcc {
+    values: Vec<Value>,
+    fraction: Option<Value>,
+}
+
+struct OrderedSetAgg(OrderedSet);
+
+fn fraction_list(v: &Value) -> rusqlite::Result<(Vec<Option<f64>>, bool)> {
+    let check = |f: f64| -> rusqlite::Result<f64> {
+        if !(0.0..=1.0).contains(&f) || f.is_nan() {
+            return Err(udf_err(PgError::new(
+                code::NUMERIC_VALUE_OUT_OF_RANGE,
+                format!(
+                    "percentile value {} is not between 0 and 1",
+                    values::format_float(f, false)
+                ),
+            )));
+        }
+        Ok(f)
+    };
+    match v {
+        Value::Integer(i) => Ok((vec![Some(check(*i as f64)?)], false)),
+        Value::Real(f) => Ok((vec![Some(check(*f)?)], false)),
+        Value::Text(t) => match serde_json::from_str::<serde_json::Value>(t) {
+            Ok(serde_json::Value::Array(a)) => {
+                let mut out = Vec::new();
+                for x in a {
+                    out.push(match x {
+                        serde_json::Value::Null => None,
+                        other => Some(check(
+                            other
+                                .to_string()
+                                .trim_matches('"')
+                                .parse()
+                                .unwrap_or(f64::NAN),
+                        )?),
+                    });
+                }
+                Ok((out, true))
+            }
+            _ => Ok((
+                vec![Some(check(t.trim().parse().unwrap_or(f64::NAN))?)],
+                false,
+            )),
+        },
+        _ => Ok((vec![None], false)),
+    }
+}
+
+fn as_float(v: &Value) -> Option<f64> {
+    match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Real(f) => Some(*f),
+        Value::Text(t) => t.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+impl OrderedSetAgg {
+    fn result(&self, acc: &SetAcc) -> rusqlite::Result<Value> {
+        let n = acc.values.len();
+        if self.0 == OrderedSet::Mode {
+            let mut best: Option<(&Value, usize)> = None;
+            let mut i = 0;
+            while i < n {
+                let mut j = i + 1;
+                while j < n && acc.values[j] == acc.values[i] {
+                    j += 1;
+                }
+                if best.is_none_or(|(_, c)| j - i > c) {
+                    best = Some((&acc.values[i], j - i));
+                }
+                i = j;
+            }
+            return Ok(best.map(|(v, _)| v.clone()).unwrap_or(Value::Null));
+        }
+        let Some(fr) = &acc.fraction else {
+            return Ok(Value::Null);
+        };
+        let (fractions, is_array) = fraction_list(fr)?;
+        if n == 0 {
+            return Ok(Value::Null);
+        }
+        let pick = |f: Option<f64>| -> Value {
+            let Some(f) = f else {
+                return Value::Null;
+            };
+            match self.0 {
+                OrderedSet::Disc => {
+                    let row = (f * n as f64).ceil() as usize;
+                    acc.values[row.clamp(1, n) - 1].clone()
+                }
+                _ => {
+                    let pos = f * (n - 1) as f64;
+                    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+                    let a = as_float(&acc.values[lo]).unwrap_or(f64::NAN);
+                    let b = as_float(&acc.values[hi.min(n - 1)]).unwrap_or(f64::NAN);
+                    Value::Real(if lo == hi {
+                        a
+                    } else {
+                        a + (pos - lo as f64) * (b - a)
+                    })
+                }
+            }
+        };
+        if is_array {
+            let vals: Vec<Value> = fractions.into_iter().map(pick).collect();
+            return Ok(values::array_store(&vals));
+        }
+        Ok(pick(fractions.into_iter().next().flatten()))
+    }
+}
+
+impl Aggregate<SetAcc, Value> for OrderedSetAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<SetAcc> {
+        Ok(SetAcc::default())
+    }
+    fn step(&self, c: &mut Context<'_>, acc: &mut SetAcc) -> rusqlite::Result<()> {
+        let vi = if self.0 == OrderedSet::Mode { 0 } else { 1 };
+        if self.0 != OrderedSet::Mode && acc.fraction.is_none() {
+            acc.fraction = Some(owned(c.get_raw(0)));
+        }
+        let v = owned(c.get_raw(vi));
+        if !matches!(v, Value::Null) {
+            acc.values.push(v);
+        }
+        Ok(())
+    }
+    fn finalize(&self, _: &mut Context<'_>, acc: Option<SetAcc>) -> rusqlite::Result<Value> {
+        match acc {
+            Some(a) => self.result(&a),
+            None => Ok(Value::Null),
+        }
+    }
+}
+
 pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_window_function("pg_interval_avg", 1, DET, IntervalAvg)?;
+    for (name, op) in [
+        ("pg_bit_and", BitOp::And),
+        ("pg_bit_or", BitOp::Or),
+        ("pg_bit_xor", BitOp::Xor),
+    ] {
+        conn.create_aggregate_function(name, 1, DET, BitAgg(op))?;
+    }
+    conn.create_aggregate_function("pg_string_agg_bytea", 2, DET, BytesAgg)?;
+    conn.create_aggregate_function("pg_string_agg_pairs", 1, DET, PairAgg)?;
+    conn.create_aggregate_function(
+        "pg_percentile_cont",
+        2,
+        DET,
+        OrderedSetAgg(OrderedSet::Cont),
+    )?;
+    conn.create_aggregate_function(
+        "pg_percentile_disc",
+        2,
+        DET,
+        OrderedSetAgg(OrderedSet::Disc),
+    )?;
+    conn.create_aggregate_function("pg_mode", 1, DET, OrderedSetAgg(OrderedSet::Mode))?;
     conn.create_window_function("pg_array_agg", 1, DET, ArrayAgg)?;
     conn.create_window_function("pg_interval_sum", 1, DET, IntervalSum)?;
     conn.create_window_function("pg_json_agg", 1, DET, JsonAgg(false))?;

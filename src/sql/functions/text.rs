@@ -39,6 +39,25 @@ pub fn substr(s: &str, start: i64, count: Option<i64>) -> PgResult<String> {
         .collect())
 }
 
+/// `overlay(s placing r from start [for count])`.
+pub fn overlay(s: &str, r: &str, start: i64, count: Option<i64>) -> PgResult<String> {
+    if start <= 0 {
+        return Err(PgError::new(
+            xcode::SUBSTRING_ERROR,
+            "negative substring length not allowed",
+        ));
+    }
+    let count = count.unwrap_or(r.chars().count() as i64);
+    let end = start
+        .checked_add(count)
+        .filter(|v| i32::try_from(*v).is_ok() && i32::try_from(start).is_ok())
+        .ok_or_else(|| PgError::new(code::NUMERIC_VALUE_OUT_OF_RANGE, "integer out of range"))?;
+    let mut out = substr(s, 1, Some(start - 1))?;
+    out.push_str(r);
+    out.push_str(&substr(s, end, None)?);
+    Ok(out)
+}
+
 /// `left(s, n)`: the first n characters, or all but the last |n| when n is negative.
 pub fn left(s: &str, n: i64) -> String {
     let len = s.chars().count() as i64;
@@ -496,6 +515,24 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         None => Ok(None),
         Some(n) => chr(n).map(Some).map_err(udf_err),
     })?;
+    // pg_overlay(s, r, start [, count])
+    for n in [3, 4] {
+        conn.create_scalar_function("pg_overlay", n, DET, move |c| {
+            let (Some(s), Some(r), Some(start)) = (text_arg(c, 0), text_arg(c, 1), int_arg(c, 2)?)
+            else {
+                return Ok(None);
+            };
+            let count = if n == 4 {
+                match int_arg(c, 3)? {
+                    None => return Ok(None),
+                    v => v,
+                }
+            } else {
+                None
+            };
+            overlay(&s, &r, start, count).map(Some).map_err(udf_err)
+        })?;
+    }
     // pg_to_hex(value, bits)
     conn.create_scalar_function("pg_to_hex", 2, DET, |c| {
         match (int_arg(c, 0)?, int_arg(c, 1)?) {
@@ -547,6 +584,10 @@ mod tests {
             code::PROGRAM_LIMIT_EXCEEDED
         );
         assert!(repeat("xy", i64::MAX).is_err());
+        assert_eq!(overlay("abcdef", "xy", 2, Some(3)).unwrap(), "axyef");
+        assert_eq!(overlay("abcdef", "xy", 2, None).unwrap(), "axydef");
+        assert!(overlay("abc", "x", 0, None).is_err());
+        assert!(overlay("abc", "x", 1, Some(i64::MAX)).is_err());
     }
 
     #[test]

@@ -152,6 +152,7 @@ fn figure(e: &Expr) -> Option<(String, u8)> {
         Expr::Exists { .. } => strong("exists"),
         Expr::Array(_) => strong("array"),
         Expr::Extract { .. } => strong("extract"),
+        Expr::Overlay { .. } => strong("overlay"),
         Expr::Substring { shorthand, .. } => {
             strong(if *shorthand { "substr" } else { "substring" })
         }
@@ -629,6 +630,31 @@ impl Tr<'_> {
                 Ok(Ex::new(
                     format!("pg_at_time_zone({}, {z}, {})", ts.sql, t.oid()),
                     out,
+                ))
+            }
+            Expr::Overlay {
+                expr,
+                overlay_what,
+                overlay_from,
+                overlay_for,
+            } => {
+                // Function library: pg_overlay (src/sql/functions/text.rs).
+                let mut parts = Vec::new();
+                for (e, t) in [
+                    (expr, PgType::TEXT),
+                    (overlay_what, PgType::TEXT),
+                    (overlay_from, PgType::INT4),
+                ] {
+                    let x = self.expr(e, sc)?;
+                    parts.push(self.coerce(x, t, -1)?);
+                }
+                if let Some(n) = overlay_for {
+                    let x = self.expr(n, sc)?;
+                    parts.push(self.coerce(x, PgType::INT4, -1)?);
+                }
+                Ok(Ex::new(
+                    format!("pg_overlay({})", parts.join(", ")),
+                    PgType::TEXT,
                 ))
             }
             Expr::Wildcard(_) | Expr::QualifiedWildcard(..) => {

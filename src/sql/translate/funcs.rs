@@ -145,10 +145,23 @@ impl Tr<'_> {
         if f.filter.is_some() && f.over.is_some() {
             return Err(PgError::unsupported("FILTER with OVER"));
         }
-        if !f.within_group.is_empty() {
-            return Err(PgError::unsupported(format!("WITHIN GROUP in {name}")));
-        }
         let args = args_of(f)?;
+        if !f.within_group.is_empty() {
+            let mut ex = self.ordered_set(&name, &args, &f.within_group, sc)?;
+            if f.over.is_some() {
+                return Err(PgError::new(
+                    code::WRONG_OBJECT_TYPE,
+                    format!("OVER is not supported for ordered-set aggregate {name}"),
+                ));
+            }
+            if let Some(filter) = &f.filter {
+                let c = self.expr(filter, sc)?;
+                let c = self.coerce(c, PgType::BOOL, -1)?;
+                ex.sql = format!("{} FILTER (WHERE {c})", ex.sql);
+            }
+            ex.name = Some(name);
+            return Ok(ex);
+        }
         let mut ex = if let Some(x) = self.aggregate(&name, &args, sc)? {
             x
         } else if let Some(x) = self.window_only(&name, &args, sc)? {
@@ -301,6 +314,9 @@ impl Tr<'_> {
                     Scalar::Float4 | Scalar::Float8 => {
                         Ex::new(format!("avg({d}{})", x.sql), PgType::FLOAT8)
                     }
+                    Scalar::Interval if !t.array => {
+                        Ex::new(format!("pg_interval_avg({d}{})", x.sql), t)
+                    }
                     _ => return Err(no_such_function("avg", &[t.format(-1)])),
                 }
             }
@@ -334,10 +350,41 @@ impl Tr<'_> {
                     return Err(no_such_function(name, &[]));
                 }
                 let x = self.expr(a.exprs[0], sc)?;
+                let x = self.settle(x)?;
+                if x.known() == Some(PgType::BYTEA) {
+                    let sep = self.expr(a.exprs[1], sc)?;
+                    let sep = self.coerce(sep, PgType::BYTEA, -1)?;
+                    return Ok(Some(Ex::new(
+                        format!("pg_string_agg_bytea({d}{}, {sep}{ob})", x.sql),
+                        PgType::BYTEA,
+                    )));
+                }
+                let order = if ob.is_empty() {
+                    format!(" ORDER BY {}", order_sql(&x, None, None))
+                } else {
+                    ob.clone()
+                };
                 let s = self.text_of(x)?;
                 let sep = self.expr(a.exprs[1], sc)?;
                 let sep = self.coerce(sep, PgType::TEXT, -1)?;
-                Ex::new(format!("string_agg({d}{s}, {sep}{ob})"), PgType::TEXT)
+                if a.distinct {
+                    // SQLite's DISTINCT takes one argument: aggregate (value, delimiter) pairs,
+                    // sorted as PostgreSQL's DISTINCT sorts them.
+                    Ex::new(
+                        format!("pg_string_agg_pairs(DISTINCT json_array({s}, {sep}){order})"),
+                        PgType::TEXT,
+                    )
+                } else {
+                    Ex::new(format!("string_agg({s}, {sep}{ob})"), PgType::TEXT)
+                }
+            }
+            "bit_and" | "bit_or" | "bit_xor" => {
+                let x = one(self)?;
+                let t = x.known().unwrap_or(PgType::INT4);
+                if t.array || !t.scalar.is_integer() {
+                    return Err(no_such_function(name, &[t.format(-1)]));
+                }
+                Ex::new(format!("pg_{name}({d}{})", x.sql), t)
             }
             "array_agg" => {
                 let x = one(self)?;
@@ -414,6 +461,78 @@ impl Tr<'_> {
             }
             _ => return Ok(None),
         }))
+    }
+
+    /// Ordered-set aggregates: `percentile_cont`, `percentile_disc` and `mode` with
+    /// `WITHIN GROUP (ORDER BY …)`; the aggregate receives its values in that order.
+    fn ordered_set(
+        &mut self,
+        name: &str,
+        a: &Args,
+        within: &[sqlparser::ast::OrderByExpr],
+        sc: &Scope,
+    ) -> PgResult<Ex> {
+        if within.len() != 1 || a.distinct || !a.order_by.is_empty() {
+            return Err(PgError::unsupported(format!(
+                "this form of {name} WITHIN GROUP"
+            )));
+        }
+        let v = self.expr(&within[0].expr, sc)?;
+        let v = self.settle(v)?;
+        let vt = v.known().unwrap_or(PgType::TEXT);
+        let ob = order_sql(
+            &v,
+            asc_of(&within[0].options),
+            within[0].options.nulls_first,
+        );
+        match name {
+            "percentile_cont" | "percentile_disc" => {
+                if a.exprs.len() != 1 {
+                    return Err(no_such_function(name, &[]));
+                }
+                let frac = self.expr(a.exprs[0], sc)?;
+                let array = frac.known().is_some_and(|t| t.array);
+                let ft = if array {
+                    PgType::array_of(Scalar::Float8)
+                } else {
+                    PgType::FLOAT8
+                };
+                let f = self.cast(frac, ft, -1)?.sql;
+                let (value, out) = if name == "percentile_cont" {
+                    if vt.array
+                        || !(vt.scalar.is_integer()
+                            || vt.scalar.is_float()
+                            || vt.scalar == Scalar::Numeric)
+                    {
+                        return Err(PgError::unsupported(format!(
+                            "percentile_cont over {}",
+                            vt.format(-1)
+                        )));
+                    }
+                    (self.coerce(v.clone(), PgType::FLOAT8, -1)?, PgType::FLOAT8)
+                } else {
+                    (v.sql.clone(), vt)
+                };
+                let out = if array {
+                    PgType::array_of(out.scalar)
+                } else {
+                    out
+                };
+                Ok(Ex::new(
+                    format!("pg_{name}({f}, {value} ORDER BY {ob})"),
+                    out,
+                ))
+            }
+            "mode" => {
+                if !a.exprs.is_empty() {
+                    return Err(no_such_function(name, &[]));
+                }
+                let mut ex = Ex::new(format!("pg_mode({} ORDER BY {ob})", v.sql), vt);
+                ex.typmod = v.typmod;
+                Ok(ex)
+            }
+            _ => Err(PgError::unsupported(format!("WITHIN GROUP in {name}"))),
+        }
     }
 
     fn window_only(&mut self, name: &str, a: &Args, sc: &Scope) -> PgResult<Option<Ex>> {
