@@ -282,6 +282,9 @@ pub fn width_bucket(op: f64, b1: f64, b2: f64, count: i64) -> PgResult<i64> {
     if count <= 0 {
         return Err(bucket_error("count must be greater than zero"));
     }
+    if count > i32::MAX as i64 {
+        return Err(int_out_of_range(32));
+    }
     if op.is_nan() || b1.is_nan() || b2.is_nan() {
         return Err(bucket_error(
             "operand, lower bound, and upper bound cannot be NaN",

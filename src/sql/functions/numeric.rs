@@ -477,6 +477,12 @@ fn num_width_bucket(op: Num, b1: Num, b2: Num, count: i64) -> rusqlite::Result<i
     if count <= 0 {
         return Err(e("count must be greater than zero"));
     }
+    if count > i32::MAX as i64 {
+        return Err(udf_err(PgError::new(
+            code::NUMERIC_VALUE_OUT_OF_RANGE,
+            "integer out of range",
+        )));
+    }
     let (op, b1, b2) = match (op, b1, b2) {
         (Num::Dec(o), Num::Dec(a), Num::Dec(b)) => (o, a, b),
         (Num::NaN, _, _) | (_, Num::NaN, _) | (_, _, Num::NaN) => {
