@@ -140,6 +140,11 @@ impl<'a> Reader<'a> {
         let n = self.len_prefix(1)?;
         Ok(self.take(n)?.to_vec())
     }
+    /// Skips a length-prefixed byte string.
+    pub fn skip_bytes(&mut self) -> Result<(), DecodeError> {
+        let n = self.len_prefix(1)?;
+        self.take(n).map(|_| ())
+    }
     pub fn string(&mut self) -> Result<String, DecodeError> {
         String::from_utf8(self.bytes()?).map_err(|_| DecodeError::BadUtf8)
     }

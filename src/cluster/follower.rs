@@ -105,7 +105,7 @@ impl Node {
 
     /// An entry is well formed if its payload decodes and names the entry's term.
     pub(crate) fn entry_well_formed(entry: &Entry) -> bool {
-        Payload::decode(&entry.payload).is_ok_and(|p| p.term == entry.term)
+        Payload::decode_header(&entry.payload).is_ok_and(|(term, _)| term == entry.term)
     }
 
     pub(crate) fn on_begin(

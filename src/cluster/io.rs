@@ -54,6 +54,9 @@ pub enum Input {
         id: RequestId,
         consistency: Consistency,
         body: Vec<u8>,
+        /// Ticks to wait for an answer (the session's `bedrock.wait_timeout`); `None` for
+        /// `Timing::request_timeout`.
+        timeout: Option<u64>,
     },
     /// The batch of [`Output::Execute`] ran; its transaction is still open. `body` is the
     /// application payload to replicate (statements with bound values).

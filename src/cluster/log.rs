@@ -81,8 +81,8 @@ impl Log {
 
     /// Records an entry handed to the driver for durable commit.
     pub fn push(&mut self, entry: Entry) {
-        if let Ok(p) = Payload::decode(&entry.payload) {
-            for r in p.requests {
+        if let Ok((_, requests)) = Payload::decode_header(&entry.payload) {
+            for r in requests {
                 self.recent_ids.insert(r.id, (entry.count, r.result));
             }
         }
@@ -94,8 +94,8 @@ impl Log {
         let mut changed = false;
         while self.unstable.front().is_some_and(|e| e.count <= count) {
             if let Some(e) = self.unstable.pop_front() {
-                if let Ok(p) = Payload::decode(&e.payload) {
-                    for r in p.requests {
+                if let Ok((_, requests)) = Payload::decode_header(&e.payload) {
+                    for r in requests {
                         self.recent_ids.remove(&r.id);
                     }
                 }
@@ -110,9 +110,9 @@ impl Log {
     pub fn drop_from(&mut self, count: u64) {
         while self.unstable.back().is_some_and(|e| e.count >= count) {
             if let Some(e) = self.unstable.pop_back()
-                && let Ok(p) = Payload::decode(&e.payload)
+                && let Ok((_, requests)) = Payload::decode_header(&e.payload)
             {
-                for r in p.requests {
+                for r in requests {
                     self.recent_ids.remove(&r.id);
                 }
             }

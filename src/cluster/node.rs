@@ -204,7 +204,8 @@ impl Node {
                 id,
                 consistency,
                 body,
-            } => self.on_client_write(journal, id, consistency, body),
+                timeout,
+            } => self.on_client_write(journal, id, consistency, body, timeout),
             Input::Executed {
                 batch,
                 body,

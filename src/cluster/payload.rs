@@ -54,6 +54,27 @@ impl Payload {
 
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(buf);
+        let (term, requests) = Self::header(&mut r)?;
+        let body = r.bytes()?;
+        r.end()?;
+        Ok(Payload {
+            term,
+            requests,
+            body,
+        })
+    }
+
+    /// The term and request records without copying the body (which may be large); checks the
+    /// body's length prefix all the same.
+    pub fn decode_header(buf: &[u8]) -> Result<(u64, Vec<RequestRecord>), DecodeError> {
+        let mut r = Reader::new(buf);
+        let header = Self::header(&mut r)?;
+        r.skip_bytes()?;
+        r.end()?;
+        Ok(header)
+    }
+
+    fn header(r: &mut Reader) -> Result<(u64, Vec<RequestRecord>), DecodeError> {
         let version = r.u8()?;
         if version != PAYLOAD_VERSION {
             return Err(DecodeError::BadTag(version));
@@ -66,13 +87,7 @@ impl Payload {
             let result = r.bytes()?;
             requests.push(RequestRecord { id, result });
         }
-        let body = r.bytes()?;
-        r.end()?;
-        Ok(Payload {
-            term,
-            requests,
-            body,
-        })
+        Ok((term, requests))
     }
 }
 
@@ -91,7 +106,8 @@ mod tests {
             body: b"INSERT INTO t VALUES (1)".to_vec(),
         };
         let bytes = p.encode();
-        assert_eq!(Payload::decode(&bytes), Ok(p));
+        assert_eq!(Payload::decode(&bytes), Ok(p.clone()));
+        assert_eq!(Payload::decode_header(&bytes), Ok((p.term, p.requests)));
         for cut in 0..bytes.len() {
             assert!(Payload::decode(&bytes[..cut]).is_err());
         }

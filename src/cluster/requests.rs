@@ -75,11 +75,14 @@ impl Node {
         id: RequestId,
         consistency: Consistency,
         body: Vec<u8>,
+        timeout: Option<u64>,
     ) {
         if self.pending.contains_key(&id) {
             return;
         }
-        let deadline = self.now + self.cfg.timing.request_timeout;
+        let deadline = self
+            .now
+            .saturating_add(timeout.unwrap_or(self.cfg.timing.request_timeout));
         self.pending.insert(
             id,
             Pending {

@@ -243,6 +243,8 @@ pub struct SimConfig {
     pub disk_latency: (u64, u64),
     /// Probability that a commit fails on disk (during the chaos phase).
     pub p_commit_fail: f64,
+    /// Extra disk latency per node (scripted scenarios).
+    pub disk_extra: Vec<u64>,
 }
 
 pub fn sim_timing() -> Timing {
@@ -286,6 +288,7 @@ impl SimConfig {
             p_fault: rng.pick(&[0.01, 0.03, 0.06]),
             disk_latency: rng.pick(&[(0, 1), (0, 3), (1, 6)]),
             p_commit_fail: rng.pick(&[0.0, 0.0, 0.002]),
+            disk_extra: Vec::new(),
         }
     }
 
@@ -305,6 +308,7 @@ impl SimConfig {
             p_fault: 0.0,
             disk_latency: (0, 2),
             p_commit_fail: 0.0,
+            disk_extra: Vec::new(),
         }
     }
 }
@@ -557,6 +561,7 @@ impl Sim {
                 id,
                 consistency,
                 body: body.into_bytes(),
+                timeout: None,
             },
         );
         id
@@ -581,6 +586,7 @@ impl Sim {
         if matches!(op, Op::Snapshot { .. }) {
             lat += self.rng.range(3, 15);
         }
+        lat += self.cfg.disk_extra.get(i).copied().unwrap_or(0);
         let node = &mut self.nodes[i];
         let ready = (self.now + lat).max(node.last_ready);
         node.last_ready = ready;
@@ -1267,6 +1273,17 @@ impl Sim {
     }
 
     // ----- helpers for scripted scenarios -----
+
+    /// Whether node `i`'s log (durable or queued) holds request `id`.
+    pub fn holds(&self, i: usize, id: RequestId) -> bool {
+        let d = &self.nodes[i].disk;
+        d.ids.contains_key(&id)
+            || d.queue.iter().any(|(_, op)| match op {
+                Op::Commit { entry } => Payload::decode(&entry.payload)
+                    .is_ok_and(|p| p.requests.iter().any(|r| r.id == id)),
+                _ => false,
+            })
+    }
 
     /// The node in LEADING (not standing down), if exactly one is.
     pub fn leading(&self) -> Option<usize> {
