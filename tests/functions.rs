@@ -209,6 +209,8 @@ const CASES: &[&str] = &[
     "make_interval(1, 2, 3, 4, 5, 6, 7.5), make_interval(days => 10), make_interval(years => 1, secs => 1.5), make_interval(), make_interval(hours => -3)",
     "justify_days(interval '35 days'), justify_hours(interval '27 hours'), justify_interval(interval '1 mon -1 hour'), justify_days(interval '-35 days'), justify_hours(interval '-27 hours'), justify_interval(NULL)",
     "date_bin('15 minutes', timestamp '2024-03-05 14:07:09', timestamp '2000-01-01'), date_bin('1 day', timestamptz '2024-03-05 14:07:09+00', timestamptz '2000-01-01 00:00+00'), date_bin('15 minutes', timestamp '2024-03-05 14:07:09', timestamp '2030-01-01')",
+    "date_trunc('day', timestamptz '2024-03-05 23:30+00', 'Asia/Tokyo'), date_trunc('month', timestamptz '2024-03-31 23:30+00', 'America/New_York'), date_trunc('hour', timestamptz '2024-03-05 23:30+00', NULL), date_trunc('day', timestamp '2024-03-05 23:30', 'UTC')",
+    "date_trunc('day', timestamptz '2024-03-05 23:30+00', 'Bad/Zone')",
     "date_bin('1 month', timestamp '2024-03-05', timestamp '2000-01-01')",
     "date_bin('0 minutes', timestamp '2024-03-05', timestamp '2000-01-01')",
     "isfinite(timestamp 'infinity'), isfinite(timestamp '2024-01-01'), isfinite(date '2024-01-01'), isfinite(interval '1 day'), isfinite(NULL::date)",

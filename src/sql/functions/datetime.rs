@@ -368,6 +368,20 @@ pub(super) fn register(conn: &rusqlite::Connection, ctx: Shared) -> rusqlite::Re
         };
         Ok(Some(store_local(&r, out_ty, &zone)))
     })?;
+    // date_trunc(field, timestamptz, zone): truncate the local time in `zone`.
+    conn.create_scalar_function("pg_date_trunc_zone", 3, DET, |f| {
+        let (Some(field), Some(s), Some(z)) = (text_arg(f, 0), text_arg(f, 1), text_arg(f, 2))
+        else {
+            return Ok(None);
+        };
+        if s.ends_with("infinity") {
+            return Ok(Some(s));
+        }
+        let zone = super::calendar::zone_for_at(&z).map_err(udf_err)?;
+        let local = local_of(&s, Scalar::Timestamptz, &zone).map_err(udf_err)?;
+        let r = trunc(&local, &field.to_ascii_lowercase()).map_err(udf_err)?;
+        Ok(Some(store_local(&r, Scalar::Timestamptz, &zone)))
+    })?;
     // extract(field from value) / date_part
     let c = ctx;
     conn.create_scalar_function("pg_extract", 3, DET, move |f| {

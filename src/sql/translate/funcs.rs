@@ -819,6 +819,25 @@ impl Tr<'_> {
                 } else {
                     t
                 };
+                if let Some(z) = xs.pop() {
+                    // date_trunc(field, timestamptz, zone): truncate in that zone.
+                    if !matches!(
+                        t.scalar,
+                        Scalar::Timestamptz | Scalar::Timestamp | Scalar::Date
+                    ) || t.array
+                    {
+                        return Err(no_such_function(
+                            name,
+                            &["text".into(), t.format(-1), "text".into()],
+                        ));
+                    }
+                    let v = self.coerce(v, PgType::TIMESTAMPTZ, -1)?;
+                    let z = self.coerce(z, PgType::TEXT, -1)?;
+                    return Ok(Ex::new(
+                        format!("pg_date_trunc_zone({field}, {v}, {z})"),
+                        PgType::TIMESTAMPTZ,
+                    ));
+                }
                 Ex::new(
                     format!("pg_date_trunc({field}, {}, {})", v.sql, t.oid()),
                     out,
