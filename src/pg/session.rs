@@ -1293,6 +1293,14 @@ impl Session {
     }
 
     async fn run_prepared(&mut self, p: &Prepared, params: &[Value]) -> PgResult<Outcome> {
+        // Lifted literals are bound after the client's parameters.
+        let joined: Vec<Value>;
+        let params: &[Value] = if p.consts.is_empty() {
+            params
+        } else {
+            joined = params.iter().chain(p.consts.iter()).cloned().collect();
+            &joined
+        };
         self.await_fence().await?;
         let ctx = self.stmt_ctx();
         let autocommit = self.block == Block::Idle;

@@ -5,7 +5,7 @@ use sqlparser::ast::{
 };
 
 use super::scope::{Scope, ident};
-use super::{Ex, Lit, Tr, Ty, sql_str, sql_value};
+use super::{Ex, Lit, Tr, Ty, sql_str};
 use crate::error::{PgError, PgResult, code};
 use crate::sql::types::{self, Category, PgType, Scalar};
 use crate::sql::values;
@@ -703,22 +703,25 @@ impl Tr<'_> {
             AstValue::Number(n, _) => {
                 if !n.contains(['.', 'e', 'E']) {
                     if let Ok(i) = n.parse::<i32>() {
+                        let sql = self.const_sql(rusqlite::types::Value::Integer(i as i64));
                         return Ok(Ex {
                             lit: Some(Lit::Num(n.clone())),
-                            ..Ex::new(i.to_string(), PgType::INT4)
+                            ..Ex::new(sql, PgType::INT4)
                         });
                     }
                     if let Ok(i) = n.parse::<i64>() {
+                        let sql = self.const_sql(rusqlite::types::Value::Integer(i));
                         return Ok(Ex {
                             lit: Some(Lit::Num(n.clone())),
-                            ..Ex::new(i.to_string(), PgType::INT8)
+                            ..Ex::new(sql, PgType::INT8)
                         });
                     }
                 }
                 let canon = crate::sql::numeric::parse(n)?;
+                let sql = self.const_sql(rusqlite::types::Value::Text(canon.clone()));
                 Ex {
-                    lit: Some(Lit::Num(canon.clone())),
-                    ..Ex::new(sql_str(&canon), PgType::NUMERIC)
+                    lit: Some(Lit::Num(canon)),
+                    ..Ex::new(sql, PgType::NUMERIC)
                 }
             }
             AstValue::SingleQuotedString(s)
@@ -817,7 +820,7 @@ impl Tr<'_> {
     }
 
     /// Render a literal as a value of `t` (input conversion at translation time).
-    fn literal_as(&self, lit: &Lit, t: PgType, typmod: i32) -> PgResult<String> {
+    fn literal_as(&mut self, lit: &Lit, t: PgType, typmod: i32) -> PgResult<String> {
         let v = match lit {
             Lit::Null => return Ok("NULL".into()),
             Lit::Str(s) | Lit::Num(s) => {
@@ -840,7 +843,8 @@ impl Tr<'_> {
                 values::from_text(t, s, &self.env.zone)?
             }
         };
-        Ok(sql_value(&values::apply_typmod(t, typmod, v)?))
+        let v = values::apply_typmod(t, typmod, v)?;
+        Ok(self.const_sql(v))
     }
 
     fn regclass_literal(&self, s: &str) -> PgResult<String> {
@@ -1434,19 +1438,20 @@ impl Tr<'_> {
                     .known()
                     .is_some_and(|t| !t.array && (t.scalar.is_integer() || t.scalar.is_float()))
         };
-        let relabel = |x: Ex| -> Ex {
+        let relabel = |tr: &mut Self, x: Ex| -> Ex {
             let Some(Lit::Num(n)) = &x.lit else { return x };
             let v: f64 = n.parse().unwrap_or(0.0);
             Ex {
-                sql: sql_value(&rusqlite::types::Value::Real(v)),
+                sql: tr.const_sql(rusqlite::types::Value::Real(v)),
                 ty: Ty::Known(PgType::FLOAT8),
                 ..x
             }
         };
         if fix(&l, &r) {
-            (relabel(l), r)
+            (relabel(self, l), r)
         } else if fix(&r, &l) {
-            (l, relabel(r))
+            let r = relabel(self, r);
+            (l, r)
         } else {
             (l, r)
         }

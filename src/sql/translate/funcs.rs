@@ -239,10 +239,17 @@ impl Tr<'_> {
                 })
             };
             let units = fr.units.to_string();
-            let start = bound(&fr.start_bound, self)?;
+            // Frame offsets must be constants in SQLite: keep literals inline here.
+            let lifted = std::mem::replace(&mut self.auto_params, false);
+            let start = bound(&fr.start_bound, self);
+            self.auto_params = lifted;
+            let start = start?;
             match &fr.end_bound {
                 Some(e) => {
-                    let end = bound(e, self)?;
+                    let lifted = std::mem::replace(&mut self.auto_params, false);
+                    let end = bound(e, self);
+                    self.auto_params = lifted;
+                    let end = end?;
                     parts.push(format!("{units} BETWEEN {start} AND {end}"));
                 }
                 None => parts.push(format!("{units} {start}")),

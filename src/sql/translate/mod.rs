@@ -137,7 +137,13 @@ pub struct Prepared {
     pub writes: bool,
     /// The statement reads the emulated system catalogs.
     pub reads_catalog: bool,
+    /// Literal values lifted out of the SQL (bound after the client's parameters), so that
+    /// statements differing only in literals share one SQLite prepared statement.
+    pub consts: Vec<rusqlite::types::Value>,
 }
+
+/// Marks a lifted literal in emitted SQL until its parameter number is known.
+const CONST_MARK: char = '\u{1}';
 
 /// What a statement is, for the session to act on.
 #[derive(Debug, Clone)]
@@ -193,6 +199,9 @@ pub struct Tr<'a> {
     pub params: Vec<Option<(PgType, i32)>>,
     pub writes: bool,
     pub reads_catalog: bool,
+    /// Lift literals into bound parameters (not inside DDL: SQLite's schema cannot hold them).
+    pub auto_params: bool,
+    consts: Vec<rusqlite::types::Value>,
     ctes: Vec<HashMap<String, Rel>>,
     next_alias: usize,
 }
@@ -205,9 +214,38 @@ impl<'a> Tr<'a> {
             params: declared.iter().map(|t| t.map(|t| (t, -1))).collect(),
             writes: false,
             reads_catalog: false,
+            auto_params: false,
+            consts: Vec::new(),
             ctes: Vec::new(),
             next_alias: 0,
         }
+    }
+
+    /// SQL for a constant value: a lifted parameter when `auto_params`, else a literal.
+    pub fn const_sql(&mut self, v: rusqlite::types::Value) -> String {
+        if !self.auto_params {
+            return sql_value(&v);
+        }
+        self.consts.push(v);
+        format!("{CONST_MARK}{}{CONST_MARK}", self.consts.len() - 1)
+    }
+
+    /// Number the lifted constants after the client's parameters; returns the final SQL.
+    fn finish_sql(&mut self, sql: String) -> String {
+        if self.consts.is_empty() {
+            return sql;
+        }
+        let base = self.params.len();
+        let mut out = String::with_capacity(sql.len() + 8);
+        for (i, part) in sql.split(CONST_MARK).enumerate() {
+            if i % 2 == 1 {
+                let k: usize = part.parse().unwrap_or(0);
+                out.push_str(&format!("?{}", base + k + 1));
+            } else {
+                out.push_str(part);
+            }
+        }
+        out
     }
 
     /// A fresh internal alias.
@@ -251,20 +289,24 @@ pub fn translate(
 ) -> PgResult<Plan> {
     use Statement as S;
     let mut tr = Tr::new(cat, env, declared);
+    tr.auto_params = true;
     Ok(match stmt {
         S::Query(q) => {
             let out = tr.query_top(q)?;
+            let sql = tr.finish_sql(out.sql);
             Plan::Run(Prepared {
-                sql: out.sql,
+                sql,
                 params: tr.finish_params(),
                 columns: out.cols,
                 tag: Tag::Select,
                 writes: tr.writes,
                 reads_catalog: tr.reads_catalog,
+                consts: std::mem::take(&mut tr.consts),
             })
         }
         S::Insert(_) | S::Update(_) | S::Delete(_) => {
             let (sql, cols, tag) = tr.dml(stmt)?;
+            let sql = tr.finish_sql(sql);
             Plan::Run(Prepared {
                 sql,
                 params: tr.finish_params(),
@@ -272,6 +314,7 @@ pub fn translate(
                 tag,
                 writes: true,
                 reads_catalog: tr.reads_catalog,
+                consts: std::mem::take(&mut tr.consts),
             })
         }
         S::StartTransaction { modes, begin, .. } => Plan::Txn(match begin_op(modes) {
@@ -353,6 +396,7 @@ pub fn translate(
             };
             Plan::Run(Prepared {
                 sql: format!("EXPLAIN QUERY PLAN {}", p.sql),
+                consts: p.consts,
                 params: p.params,
                 columns: vec![OutCol {
                     name: "QUERY PLAN".into(),
