@@ -102,7 +102,6 @@ impl Conn {
         conn.set_prepared_statement_cache_capacity(256);
         let ctx: functions::Shared = Arc::new(Mutex::new(ExecContext::default()));
         functions::register(&conn, ctx.clone())?;
-        rusqlite::vtab::series::load_module(&conn)?;
         let progress = Arc::new(Progress::default());
         progress.start(0, None);
         let p = progress.clone();
