@@ -128,7 +128,6 @@ SELECT * FROM items;
 
 -- Indexes.
 CREATE INDEX products_price_idx ON products (price);
--- pending: lower() needs pg_lower (function library (src/sql/functions))
 CREATE UNIQUE INDEX IF NOT EXISTS products_lower_title ON products (lower(title));
 -- error: 23505
 -- pending: depends on the expression index above

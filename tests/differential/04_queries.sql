@@ -55,7 +55,6 @@ SELECT salary, count(*) FROM emp GROUP BY 1 ORDER BY 1 NULLS LAST;
 SELECT count(DISTINCT salary), count(DISTINCT dept_id), sum(DISTINCT salary) FROM emp;
 SELECT string_agg(name, ', ' ORDER BY name) FROM emp;
 SELECT dept_id, string_agg(name, '/' ORDER BY id DESC) FROM emp GROUP BY dept_id ORDER BY dept_id;
--- pending: array_agg needs pg_array_agg (function library (src/sql/functions))
 SELECT array_agg(id ORDER BY id) FROM emp WHERE dept_id = 1;
 SELECT bool_and(salary > 80), bool_or(salary > 110), every(id > 0) FROM emp;
 SELECT count(*) FILTER (WHERE salary > 90), sum(salary) FILTER (WHERE dept_id = 1) FROM emp;

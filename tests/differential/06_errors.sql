@@ -123,7 +123,6 @@ SELECT '2024-13-01'::date;
 -- error: 22008
 SELECT '25:00'::time;
 -- error: 2201E
--- pending: ln() is not registered yet (function library (src/sql/functions))
 SELECT ln(0);
 -- error: 2201W
 SELECT 1 LIMIT -1;

@@ -31,7 +31,6 @@ INSERT INTO "app1_item" ("name", "price", "data", "created") VALUES ('x', NULL, 
 INSERT INTO "app1_item" ("name", "price", "data", "created") VALUES ('Yak', 12.5, '[1, 2]'::jsonb, '2026-11-22 08:00:00+00:00'::timestamptz), ('zebra', 3, NULL, '2026-11-20 00:00:00+00:00'::timestamptz) RETURNING "app1_item"."id";
 UPDATE "app1_item" SET "price" = 1 WHERE "app1_item"."name" = 'x';
 SELECT "app1_item"."id", "app1_item"."name", "app1_item"."price", "app1_item"."data", "app1_item"."created" FROM "app1_item" ORDER BY "app1_item"."id" ASC;
--- pending: UPPER needs pg_upper and -> needs pg_json_get (function library, src/sql/functions)
 SELECT "app1_item"."id" FROM "app1_item" WHERE (("app1_item"."data" -> 'a') = '1'::jsonb AND UPPER("app1_item"."name"::text) LIKE UPPER('%X%'));
 SELECT "app1_item"."id" FROM "app1_item" WHERE "app1_item"."name"::text LIKE '%a%' ORDER BY "app1_item"."id";
 SELECT "app1_item"."name" FROM "app1_item" WHERE "app1_item"."name"::text ILIKE '%A%' ORDER BY "app1_item"."name" DESC;
@@ -41,7 +40,6 @@ SELECT COUNT(*) AS "__count" FROM "app1_item" WHERE "app1_item"."price" IS NULL;
 SELECT "app1_item"."id", "app1_item"."name" FROM "app1_item" WHERE "app1_item"."id" IN (1, 3) ORDER BY "app1_item"."id" ASC LIMIT 21;
 SELECT "app1_item"."id" FROM "app1_item" WHERE "app1_item"."created" >= '2026-11-21T00:00:00+00:00'::timestamptz ORDER BY "app1_item"."created" DESC;
 SELECT SUM("app1_item"."price") AS "price__sum", AVG("app1_item"."price") AS "price__avg", MAX("app1_item"."created") AS "created__max" FROM "app1_item";
--- pending: AT TIME ZONE needs pg_at_time_zone (function library, src/sql/functions)
 SELECT EXTRACT(YEAR FROM "app1_item"."created" AT TIME ZONE 'UTC') AS "year", COUNT("app1_item"."id") AS "n" FROM "app1_item" GROUP BY 1 ORDER BY 1;
 SELECT DATE_TRUNC('day', "app1_item"."created") AS "day", COUNT(*) FROM "app1_item" GROUP BY DATE_TRUNC('day', "app1_item"."created") ORDER BY 1;
 SELECT "app1_item"."created"::date AS "d" FROM "app1_item" ORDER BY "d";
@@ -112,7 +110,7 @@ SELECT 'posts'::regclass::text, 'pg_class'::regclass::oid;
 -- ignore-values: a user table's regclass is its OID in binary format, and OIDs differ
 SELECT 'posts'::regclass;
 SELECT relname, relkind FROM pg_class WHERE relname IN ('posts', 'MixedCase') ORDER BY relname;
--- pending: information_schema.columns.is_nullable is yes_or_no (varchar(3), typmod 7) in PostgreSQL (catalog emulation, src/sql/pg_catalog)
+-- pending: information_schema.columns.is_nullable is yes_or_no (varchar(3), typmod 7) in PostgreSQL; the simple-protocol RowDescription shows typmod -1 (catalog emulation)
 SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'posts' ORDER BY ordinal_position;
 -- differs: EXPLAIN output is bedrock-pg's own (it shows the SQLite plan)
 EXPLAIN SELECT * FROM posts WHERE id = 1;

@@ -14,7 +14,6 @@ SELECT count(*), count(i4), count(DISTINCT n), count(DISTINCT b) FROM nums;
 SELECT i2 + i2, i2 + i4, i4 + i8, i4 * n, i8 / n2, f4 + f4, f4 * i4, f8 - n, n2 + n2 FROM nums ORDER BY id;
 SELECT coalesce(i4, n), coalesce(i2, i8), coalesce(v, t), coalesce(v, 'z'), coalesce(d, ts) FROM nums ORDER BY id;
 SELECT CASE WHEN b THEN i4 ELSE n END, CASE WHEN b THEN v ELSE c END, CASE WHEN b THEN 1 ELSE 2.5 END FROM nums ORDER BY id;
--- pending: greatest needs pg_greatest (function library, src/sql/functions)
 SELECT greatest(i2, i4) FROM nums WHERE id = 1;
 SELECT i4 FROM nums WHERE id = 1 UNION SELECT n FROM nums WHERE id = 3 ORDER BY 1;
 -- rowsort
