@@ -123,3 +123,8 @@ DELETE FROM t WHERE id = 40;
 SELECT count(*) FROM t WHERE id = 40;
 COMMIT;
 SELECT count(*) FROM t;
+-- Session-dependent functions may not feed a write (they would not replicate).
+CREATE TABLE audit (who text);
+-- bedrock-error: 0A000 current_setting() in a write would not replicate: followers do not share the session's settings
+INSERT INTO audit VALUES (current_setting('application_name'));
+SELECT set_config('application_name', 'diff', false), current_setting('application_name');

@@ -1012,6 +1012,7 @@ impl Tr<'_> {
                 )
             }
             "current_setting" => {
+                self.session_dependent = Some("current_setting()");
                 self.check_arity(name, &xs, 1, 2)?;
                 let s = self.coerce_args(xs, &[PgType::TEXT, PgType::BOOL])?;
                 Ex::new(
@@ -1020,7 +1021,7 @@ impl Tr<'_> {
                 )
             }
             "set_config" => {
-                self.writes = true;
+                self.session_dependent = Some("set_config()");
                 fixed!(
                     |s: Vec<String>| format!("pg_set_config({}, {}, {})", s[0], s[1], s[2]),
                     PgType::TEXT,

@@ -201,6 +201,9 @@ pub struct Tr<'a> {
     pub reads_catalog: bool,
     /// Lift literals into bound parameters (not inside DDL: SQLite's schema cannot hold them).
     pub auto_params: bool,
+    /// A function whose result depends on session state that is not replicated; refused in
+    /// statements that write (a follower replaying them would compute something else).
+    pub session_dependent: Option<&'static str>,
     consts: Vec<rusqlite::types::Value>,
     ctes: Vec<HashMap<String, Rel>>,
     next_alias: usize,
@@ -215,6 +218,7 @@ impl<'a> Tr<'a> {
             writes: false,
             reads_catalog: false,
             auto_params: false,
+            session_dependent: None,
             consts: Vec::new(),
             ctes: Vec::new(),
             next_alias: 0,
@@ -280,6 +284,16 @@ impl<'a> Tr<'a> {
     }
 }
 
+/// Refuse session-dependent functions in statements whose effects replicate.
+fn check_replicable(tr: &Tr, writes: bool) -> PgResult<()> {
+    match (tr.session_dependent, writes) {
+        (Some(f), true) => Err(PgError::unsupported(format!(
+            "{f} in a statement that writes (its result depends on session state that does not replicate)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Translate a parsed statement. `declared` holds client-declared parameter types.
 pub fn translate(
     stmt: &Statement,
@@ -293,6 +307,7 @@ pub fn translate(
     Ok(match stmt {
         S::Query(q) => {
             let out = tr.query_top(q)?;
+            check_replicable(&tr, tr.writes)?;
             let sql = tr.finish_sql(out.sql);
             Plan::Run(Prepared {
                 sql,
@@ -306,6 +321,7 @@ pub fn translate(
         }
         S::Insert(_) | S::Update(_) | S::Delete(_) => {
             let (sql, cols, tag) = tr.dml(stmt)?;
+            check_replicable(&tr, true)?;
             let sql = tr.finish_sql(sql);
             Plan::Run(Prepared {
                 sql,
