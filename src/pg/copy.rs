@@ -284,7 +284,7 @@ mod tests {
     use crate::sql::statement::{CopySource, Parsed, parse};
 
     fn opts(sql: &str) -> CopyStmt {
-        match parse(sql).unwrap() {
+        match parse(sql).expect("test") {
             Parsed::Copy(c) => c,
             _ => panic!("not copy"),
         }
@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn text_rows_across_chunks() {
         let mut r = CopyReader::new(opts("copy t from stdin"));
-        let a = r.feed(b"1\tone\n2\t\\N\n3\ttw").unwrap();
+        let a = r.feed(b"1\tone\n2\t\\N\n3\ttw").expect("test");
         assert_eq!(
             a,
             vec![
@@ -301,16 +301,16 @@ mod tests {
                 vec![Some("2".into()), None]
             ]
         );
-        let b = r.feed(b"o\\tx\n\\.\n").unwrap();
+        let b = r.feed(b"o\\tx\n\\.\n").expect("test");
         assert_eq!(b, vec![vec![Some("3".into()), Some("two\tx".into())]]);
-        assert!(r.finish().unwrap().is_empty());
+        assert!(r.finish().expect("test").is_empty());
     }
 
     #[test]
     fn csv_rows() {
         let o = opts("copy t from stdin with (format csv, header true)");
         let mut r = CopyReader::new(o.clone());
-        let rows = r.feed(b"a,b\n1,\"x,\"\"y\"\"\nz\"\n2,\n").unwrap();
+        let rows = r.feed(b"a,b\n1,\"x,\"\"y\"\"\nz\"\n2,\n").expect("test");
         assert_eq!(
             rows,
             vec![
