@@ -997,10 +997,7 @@ impl Session {
     // ---------------------------------------------------------------- execution
 
     fn default_read_only(&self) -> bool {
-        self.settings
-            .get("default_transaction_read_only")
-            .as_deref()
-            == Some("on")
+        self.settings.value("default_transaction_read_only") == Some("on")
     }
 
     fn next_seed(&mut self) -> u64 {
@@ -1021,10 +1018,7 @@ impl Session {
             txn_micros: txn,
             stmt_micros: now,
             seed: self.next_seed(),
-            zone: self
-                .settings
-                .get("TimeZone")
-                .unwrap_or_else(|| "UTC".into()),
+            zone: self.settings.value("TimeZone").unwrap_or("UTC").to_string(),
         }
     }
 
@@ -1264,7 +1258,7 @@ impl Session {
     async fn await_fence(&mut self) -> PgResult<()> {
         let fence: u64 = self
             .settings
-            .get("bedrock.commit_count")
+            .value("bedrock.commit_count")
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         if fence <= self.node.store.commit_count() {

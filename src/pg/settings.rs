@@ -178,6 +178,11 @@ impl Settings {
         }
     }
 
+    /// A setting by its canonical name, without allocating (the hot path of every statement).
+    pub fn value(&self, canonical: &str) -> Option<&str> {
+        self.values.get(canonical).map(String::as_str)
+    }
+
     pub fn get(&self, name: &str) -> Option<String> {
         match canonical(name) {
             Some(

@@ -45,6 +45,8 @@ pub struct ExecContext {
     pub stmt_time: NaiveDateTime,
     rng: u64,
     pub zone: Zone,
+    /// The name `zone` was parsed from.
+    zone_name: String,
     /// `currval` per sequence oid, and `lastval`, for the session running on this connection.
     pub currval: HashMap<u32, i64>,
     pub lastval: Option<i64>,
@@ -65,6 +67,7 @@ impl Default for ExecContext {
             stmt_time: now,
             rng: 0x9E37_79B9_7F4A_7C15,
             zone: Zone::UTC,
+            zone_name: "UTC".into(),
             currval: HashMap::new(),
             lastval: None,
             seq_high: HashMap::new(),
@@ -80,7 +83,11 @@ impl ExecContext {
         self.txn_time = micros_to_naive(c.txn_micros);
         self.stmt_time = micros_to_naive(c.stmt_micros);
         self.rng = c.seed;
-        self.zone = Zone::parse(&c.zone).unwrap_or(Zone::UTC);
+        // Looking a zone up by name scans the zone table: only do it when the name changes.
+        if c.zone != self.zone_name {
+            self.zone = Zone::parse(&c.zone).unwrap_or(Zone::UTC);
+            self.zone_name = c.zone.clone();
+        }
     }
 
     /// splitmix64: a small, well-distributed deterministic stream.
