@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark bedrock-pg against PostgreSQL 15 on this machine, in one run, with pgbench:
-# scale 10, 8 clients, 2 threads; select-only (simple and prepared) and TPC-B-like.
+# scale 10, 8 clients, 2 threads; select-only (simple and prepared) and TPC-B-like, each
+# run ROUNDS times (default 3) alternating between the servers, medians reported.
 # Prints a table with the ratio bedrock-pg / PostgreSQL. Usage: bench/run.sh [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,13 +42,21 @@ for port in $PG_PORT $BR_PORT; do
     pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s "$SCALE" -q postgres >/dev/null 2>&1
 done
 
-printf '\n%-28s %14s %14s %8s\n' "workload (scale $SCALE, -c 8 -j 2, ${SECS}s)" "PostgreSQL 15" "bedrock-pg" "ratio"
+ROUNDS="${ROUNDS:-3}"
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+printf '\n%-28s %14s %14s %8s\n' "workload (scale $SCALE, -c 8 -j 2, ${SECS}s, median of $ROUNDS)" "PostgreSQL 15" "bedrock-pg" "ratio"
 for w in "select-only simple:-S -M simple" "select-only prepared:-S -M prepared" "TPC-B (tpcb-like) simple:-M simple" "TPC-B (tpcb-like) prepared:-M prepared"; do
     label=${w%%:*}; args=${w#*:}
-    # shellcheck disable=SC2086
-    pg=$(bench "$PG_PORT" $args)
-    # shellcheck disable=SC2086
-    br=$(bench "$BR_PORT" $args)
+    pg_runs=""; br_runs=""
+    # Alternate the servers so both see the same background load.
+    for _ in $(seq "$ROUNDS"); do
+        # shellcheck disable=SC2086
+        pg_runs="$pg_runs $(bench "$PG_PORT" $args)"
+        # shellcheck disable=SC2086
+        br_runs="$br_runs $(bench "$BR_PORT" $args)"
+    done
+    pg=$(echo $pg_runs | tr ' ' '\n' | median)
+    br=$(echo $br_runs | tr ' ' '\n' | median)
     ratio=$(awk -v a="$br" -v b="$pg" 'BEGIN { printf "%.2fx", a / b }')
     printf '%-28s %14.0f %14.0f %8s\n' "$label" "$pg" "$br" "$ratio"
 done
