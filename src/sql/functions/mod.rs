@@ -21,6 +21,8 @@ mod regex;
 mod sequence;
 mod series;
 mod text;
+
+pub use text::quote_ident;
 mod transcendental;
 
 use std::collections::HashMap;
