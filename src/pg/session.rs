@@ -163,7 +163,20 @@ pub struct Session {
     last_parse_text: Option<String>,
     /// Why the last guarded statement stopped (a `Progress` reason).
     last_stop: u8,
+    /// Translated simple-protocol statements by normalised text.
+    simple_cache: HashMap<String, CachedSimple>,
 }
+
+/// A cached translation of a normalised simple-protocol statement.
+struct CachedSimple {
+    stmt: Arc<Stmt>,
+    /// Catalog generation and TimeZone it was translated under.
+    generation: u64,
+    zone: String,
+}
+
+/// Normalised statements a session keeps translated.
+const SIMPLE_CACHE_SIZE: usize = 256;
 
 /// Result of handling one message: keep going or end the connection.
 enum Flow {
@@ -243,6 +256,7 @@ impl Session {
             rng: (crate::store::now_micros() as u64) ^ ((pid as u64) << 32),
             last_parse_text: None,
             last_stop: 0,
+            simple_cache: HashMap::new(),
         };
         let result = s.start(params).await;
         let result = match result {
@@ -600,12 +614,20 @@ impl Session {
     }
 
     async fn simple_statement(&mut self, text: &str) -> PgResult<()> {
-        let parsed = crate::sql::statement::parse(text)?;
-        let stmt = self.prepare(text.to_string(), parsed, vec![])?;
+        let (stmt, params) = match self.normalized_statement(text) {
+            Some(hit) => hit,
+            None => {
+                let parsed = crate::sql::statement::parse(text)?;
+                (
+                    Arc::new(self.prepare(text.to_string(), parsed, vec![])?),
+                    Vec::new(),
+                )
+            }
+        };
         if let Some(cols) = stmt.columns() {
             self.row_description(&cols, &[]);
         }
-        let outcome = self.run_stmt(&stmt, &[]).await?;
+        let outcome = self.run_stmt(&stmt, &params).await?;
         match outcome {
             Outcome::Rows(mut rs) => {
                 self.send_rows(&mut rs, &[], 0)?;
@@ -623,6 +645,62 @@ impl Session {
             Outcome::CopyOut(c) => self.copy_out(c).await?,
         }
         Ok(())
+    }
+
+    /// A simple-protocol statement through the session's cache of normalised statements: its
+    /// literals become parameters, so repeated shapes are translated once. None means "take
+    /// the normal path" (not normalisable, or the normalised text does not translate — then
+    /// the original text reports its own error).
+    fn normalized_statement(&mut self, text: &str) -> Option<(Arc<Stmt>, Vec<Value>)> {
+        let n = crate::sql::normalize::normalize(text)?;
+        let generation = self.catalog().generation;
+        let zone = self.settings.value("TimeZone").unwrap_or("UTC").to_string();
+        // The same text with a number where a string was is a different statement.
+        let mut key = n.sql.clone();
+        for l in &n.literals {
+            key.push('\u{0}');
+            key.push_str(&l.declared.map(|t| t.oid()).unwrap_or(0).to_string());
+        }
+        let cached = self
+            .simple_cache
+            .get(&key)
+            .filter(|e| e.generation == generation && e.zone == zone)
+            .map(|e| e.stmt.clone());
+        let stmt = match cached {
+            Some(s) => s,
+            None => {
+                let declared: Vec<Option<PgType>> = n.literals.iter().map(|l| l.declared).collect();
+                let parsed = crate::sql::statement::parse(&n.sql).ok()?;
+                let stmt = self.prepare(n.sql.clone(), parsed, declared).ok()?;
+                if !matches!(stmt.plan, Plan::Run(_)) {
+                    return None;
+                }
+                let stmt = Arc::new(stmt);
+                if self.simple_cache.len() >= SIMPLE_CACHE_SIZE {
+                    self.simple_cache.clear();
+                }
+                self.simple_cache.insert(
+                    key,
+                    CachedSimple {
+                        stmt: stmt.clone(),
+                        generation,
+                        zone,
+                    },
+                );
+                stmt
+            }
+        };
+        // Bind the literals as their parameters' types, as the literal would have been read.
+        let zone = self.settings.zone();
+        let types = stmt.param_types();
+        let mut params = Vec::with_capacity(n.literals.len());
+        for (l, (ty, typmod)) in n.literals.iter().zip(types) {
+            let v = values::from_text(ty, &l.text, &zone)
+                .and_then(|v| values::apply_typmod(ty, typmod, v))
+                .ok()?;
+            params.push(v);
+        }
+        Some((stmt, params))
     }
 
     // ---------------------------------------------------------------- extended protocol

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod datetime;
 pub mod errors;
 pub mod functions;
+pub mod normalize;
 pub mod numeric;
 pub mod pg_catalog;
 mod seqopts;
