@@ -6,6 +6,7 @@
 
 pub mod cluster;
 pub mod config;
+pub mod entropy;
 pub mod error;
 pub mod node;
 pub mod pg;

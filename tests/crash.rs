@@ -9,9 +9,15 @@ use std::time::Duration;
 
 async fn storm(port: u16, acked: Arc<Mutex<Vec<i64>>>, writer: i64) {
     let url = format!("host=127.0.0.1 port={port} user=postgres dbname=postgres");
-    let Ok((c, conn)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await else {
-        return;
-    };
+    // The server is up when the storm starts: a failed connect is a failed test, not a
+    // writer that quietly does nothing.
+    let (c, conn) = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio_postgres::connect(&url, tokio_postgres::NoTls),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("writer {writer}: connect timed out"))
+    .unwrap_or_else(|e| panic!("writer {writer}: cannot connect: {e}"));
     tokio::spawn(async move {
         let _ = conn.await;
     });
@@ -48,6 +54,9 @@ async fn storm(port: u16, acked: Arc<Mutex<Vec<i64>>>, writer: i64) {
     }
 }
 
+/// Concurrent writers in each round (the 16-client storm).
+const WRITERS: i64 = 16;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_during_write_storm_loses_no_acknowledged_write() {
     let mut server = common::Bedrock::start();
@@ -59,14 +68,17 @@ async fn kill_during_write_storm_loses_no_acknowledged_write() {
         .await
         .unwrap();
     }
-    let acked = Arc::new(Mutex::new(Vec::new()));
+    // Every round's acknowledgements are checked on their own: each round must acknowledge
+    // writes, and each must find all of its own (and all earlier rounds') after the restart.
+    let mut acked_before: Vec<i64> = Vec::new();
     for round in 0..3 {
+        let acked = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
-        for w in 0..8 {
+        for w in 0..WRITERS {
             tasks.push(tokio::spawn(storm(
                 server.port,
                 acked.clone(),
-                (round * 8 + w + 1) as i64,
+                round * WRITERS + w + 1,
             )));
         }
         tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -92,16 +104,19 @@ async fn kill_during_write_storm_loses_no_acknowledged_write() {
             !acked_now.is_empty(),
             "round {round}: the storm acknowledged nothing"
         );
-        let missing: Vec<&i64> = acked_now
-            .iter()
-            .filter(|id| !present.contains(id))
-            .collect();
-        assert!(
-            missing.is_empty(),
-            "round {round}: {} acknowledged writes lost, e.g. {:?}",
-            missing.len(),
-            &missing[..missing.len().min(5)]
-        );
+        for (what, ids) in [
+            ("this round", &acked_now),
+            ("earlier rounds", &acked_before),
+        ] {
+            let missing: Vec<&i64> = ids.iter().filter(|id| !present.contains(id)).collect();
+            assert!(
+                missing.is_empty(),
+                "round {round}: {} acknowledged writes of {what} lost, e.g. {:?}",
+                missing.len(),
+                &missing[..missing.len().min(5)]
+            );
+        }
+        acked_before.extend(acked_now);
         // Transactions are atomic: a pair is both there or both absent.
         for id in present.iter().filter(|id| **id < 0) {
             assert!(

@@ -164,12 +164,29 @@ async fn failed_transaction_and_savepoints() {
     // COMMIT of a failed block reports ROLLBACK.
     c.batch_execute("BEGIN").await.unwrap();
     let _ = c.batch_execute("SELECT 1/0").await;
+    let mut raw = Raw::connect(s.port).await;
+    raw.query(b"BEGIN").await;
+    let (_, codes, status) = raw.query(b"SELECT 1/0").await;
+    assert_eq!((codes, status), (vec!["22012".to_string()], b'E'));
+    // The tag of COMMIT in a failed block is ROLLBACK, and the session is idle again.
+    let mut b = b"COMMIT".to_vec();
+    b.push(0);
+    raw.send(b'Q', &b).await;
+    let mut head = [0u8; 5];
+    raw.s.read_exact(&mut head).await.unwrap();
+    assert_eq!(head[0], b'C');
+    let len = i32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize - 4;
+    let mut body = vec![0u8; len];
+    raw.s.read_exact(&mut body).await.unwrap();
+    assert_eq!(body, b"ROLLBACK\0");
+    let (_, codes, status) = raw.until_ready().await;
+    assert_eq!((codes.len(), status), (0, b'I'));
+    // tokio-postgres sees the same.
     let msgs = c.simple_query("COMMIT").await.unwrap();
-    let tag = msgs.iter().find_map(|m| match m {
-        tokio_postgres::SimpleQueryMessage::CommandComplete(_) => Some(()),
-        _ => None,
-    });
-    assert!(tag.is_some());
+    assert!(
+        msgs.iter()
+            .any(|m| matches!(m, tokio_postgres::SimpleQueryMessage::CommandComplete(0)))
+    );
     assert_eq!(
         c.query_one("SELECT count(*) FROM a", &[])
             .await
@@ -363,9 +380,27 @@ async fn bad_input_gets_errors_and_others_keep_working() {
     assert_eq!(codes, vec!["54000".to_string()]);
     assert_eq!(r.query(b"SELECT 1").await.1.len(), 0);
     // A nonsense message type closes only that connection.
+    // PostgreSQL answers FATAL 08P01 and closes; so must we: everything up to EOF is read and
+    // must be exactly one ErrorResponse carrying 08P01.
     r.send(b'!', b"").await;
-    let mut buf = [0u8; 1024];
-    let _ = tokio::time::timeout(Duration::from_secs(5), r.s.read(&mut buf)).await;
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), r.s.read_to_end(&mut rest))
+        .await
+        .expect("the connection must be closed after a nonsense message")
+        .unwrap();
+    assert_eq!(
+        rest.first(),
+        Some(&b'E'),
+        "expected an ErrorResponse: {rest:?}"
+    );
+    let len = i32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
+    assert_eq!(
+        rest.len(),
+        len + 1,
+        "nothing may follow the error: {rest:?}"
+    );
+    let text = String::from_utf8_lossy(&rest);
+    assert!(text.contains("SFATAL") && text.contains("C08P01"), "{text}");
     assert_eq!(
         other
             .query_one("SELECT 41 + 1", &[])

@@ -231,7 +231,7 @@ impl Session {
                 }
             }
         };
-        let secret: i32 = (crate::store::now_micros() as i32) ^ 0x5bd1_e995_u32 as i32;
+        let secret = crate::entropy::random_u64() as i32;
         let (pid, cancel) = node.register(secret);
         let mut s = Session {
             node: node.clone(),

@@ -283,21 +283,7 @@ pub fn parse(text: &str) -> PgResult<Parsed> {
         Some("alter") if kw(toks.get(1)).as_deref() == Some("sequence") => {
             return parse_alter_sequence(&toks).map(Parsed::AlterSequence);
         }
-        Some("show") => {
-            let rest = text.trim().trim_end_matches(';').trim();
-            let name = rest[4..].trim();
-            let name = if name.starts_with('"') {
-                name.trim_matches('"').to_string()
-            } else {
-                name.to_lowercase()
-            };
-            if name.is_empty() {
-                return Err(PgError::syntax("syntax error at end of input"));
-            }
-            return Ok(Parsed::Show(
-                name.split_whitespace().collect::<Vec<_>>().join(" "),
-            ));
-        }
+        Some("show") => return show_name(&toks[1..]).map(Parsed::Show),
         _ => {}
     }
     let mut stmts = super::parse(text)?;
@@ -308,6 +294,42 @@ pub fn parse(text: &str) -> PgResult<Parsed> {
             "cannot insert multiple commands into a prepared statement",
         )),
     }
+}
+
+/// The parameter name of `SHOW …` from its tokens (comments are already gone): quoted names
+/// keep their case, dotted names (`bedrock.commit_count`) join without spaces, and multi-word
+/// names (`TIME ZONE`, `TRANSACTION ISOLATION LEVEL`) join with one space.
+fn show_name(toks: &[Token]) -> PgResult<String> {
+    let mut name = String::new();
+    let mut after_dot = true;
+    for t in toks {
+        match t {
+            Token::SemiColon => break,
+            Token::Period => {
+                name.push('.');
+                after_dot = true;
+            }
+            Token::Word(w) => {
+                if !after_dot {
+                    name.push(' ');
+                }
+                match w.quote_style {
+                    Some(_) => name.push_str(&w.value),
+                    None => name.push_str(&w.value.to_lowercase()),
+                }
+                after_dot = false;
+            }
+            other => {
+                return Err(PgError::syntax(format!(
+                    "syntax error at or near \"{other}\""
+                )));
+            }
+        }
+    }
+    if name.is_empty() || name.ends_with('.') {
+        return Err(PgError::syntax("syntax error at end of input"));
+    }
+    Ok(name)
 }
 
 fn ident_of(t: &Token) -> Option<String> {
@@ -827,5 +849,26 @@ mod tests {
             Parsed::NoOp(_)
         ));
         assert!(parse("copy t from '/etc/passwd'").is_err());
+    }
+
+    #[test]
+    fn show_names_after_comments() {
+        let show = |t: &str| match parse(t) {
+            Ok(Parsed::Show(n)) => n,
+            other => panic!("{t}: {other:?}"),
+        };
+        // A multi-byte character in a leading comment used to panic (a byte slice of the
+        // untrimmed text), and a comment made SHOW read the wrong name.
+        assert_eq!(show("/* café */ SHOW search_path"), "search_path");
+        assert_eq!(show("-- é\nSHOW TimeZone"), "timezone");
+        assert_eq!(show("SHOW bedrock . commit_count;"), "bedrock.commit_count");
+        assert_eq!(show("show \"TimeZone\""), "TimeZone");
+        assert_eq!(
+            show("SHOW TRANSACTION  ISOLATION LEVEL"),
+            "transaction isolation level"
+        );
+        assert_eq!(show("SHOW /* x */ ALL"), "all");
+        assert!(parse("SHOW").is_err());
+        assert!(parse("/* ü */ SHOW 1").is_err());
     }
 }

@@ -222,10 +222,14 @@ fn read_head(conn: &Connection) -> rusqlite::Result<Head> {
             term: 0,
         },
         Some((n, term, h)) => {
-            let mut hash = [0u8; 32];
-            if h.len() == 32 {
-                hash.copy_from_slice(&h);
-            }
+            // A hash of the wrong length is a damaged journal, never the empty hash.
+            let hash: [u8; 32] = h.as_slice().try_into().map_err(|_| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    2,
+                    rusqlite::types::Type::Blob,
+                    format!("journal commit {n}: hash is {} bytes, not 32", h.len()).into(),
+                )
+            })?;
             Head {
                 commit_count: n as u64,
                 hash,
@@ -437,6 +441,7 @@ impl Writer {
         if self.txn.is_some() {
             return Err(PgError::internal("writer: transaction already open"));
         }
+        self.ensure_no_sqlite_txn()?;
         self.conn
             .conn
             .execute_batch("BEGIN IMMEDIATE")
@@ -626,9 +631,30 @@ impl Writer {
         Ok(Some(n))
     }
 
+    /// No SQLite transaction may be open between our transactions: a leftover one (a ROLLBACK
+    /// that failed earlier) is rolled back now, and if that fails too the writer refuses to
+    /// start new work instead of nesting it in a transaction nobody owns.
+    fn ensure_no_sqlite_txn(&mut self) -> PgResult<()> {
+        if self.conn.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.conn.conn.execute_batch("ROLLBACK").map_err(|e| {
+            PgError::new(
+                code::IO_ERROR,
+                format!(
+                    "storage error: the writer is stuck in a transaction it cannot roll back: {e}"
+                ),
+            )
+        })
+    }
+
     /// A failure while committing: roll back so the writer stays usable.
     fn fail(&mut self, e: rusqlite::Error) -> PgError {
-        let _ = self.conn.conn.execute_batch("ROLLBACK");
+        if let Err(r) = self.conn.conn.execute_batch("ROLLBACK")
+            && !self.conn.conn.is_autocommit()
+        {
+            tracing::error!("writer: ROLLBACK after a failed commit failed too: {r}");
+        }
         self.txn = None;
         self.catalog = self
             .shared
