@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod config;
 pub mod entropy;
 pub mod error;
+pub mod log;
 pub mod node;
 pub mod pg;
 pub mod sql;

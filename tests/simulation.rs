@@ -305,7 +305,7 @@ fn leader_death_in_the_middle_of_two_phase_commit() {
             let proposed = s.nodes[l].disk.ids.contains_key(&id)
                 || s.nodes[l].disk.queue.iter().any(|(_, op)| {
                     matches!(op, common_sim::Op::Commit { entry }
-                    if bedrock_pg::cluster::Payload::decode(&entry.payload)
+                    if bedrock_pg::log::Envelope::decode(&entry.payload)
                         .is_ok_and(|p| p.requests.iter().any(|r| r.id == id)))
                 });
             let held = (0..3).any(|i| i != l && s.nodes[i].disk.ids.contains_key(&id));
@@ -330,7 +330,7 @@ fn leader_death_in_the_middle_of_two_phase_commit() {
             .log
             .iter()
             .filter(|e| {
-                bedrock_pg::cluster::Payload::decode(&e.payload)
+                bedrock_pg::log::Envelope::decode(&e.payload)
                     .is_ok_and(|p| p.requests.iter().any(|r| r.id == id))
             })
             .count();

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeSet;
 
-use super::hash::chain;
 use super::io::Output;
 use super::journal::Journal;
 use super::leader::LeaderState;
 use super::message::Message;
 use super::node::{Ballot, Node};
-use super::payload::Payload;
 use super::types::{Entry, LogPos, NodeId, State};
+use crate::log::Envelope;
+use crate::log::chain;
 
 /// splitmix64: spreads stand-up times deterministically (the core has no randomness).
 fn mix(mut x: u64) -> u64 {
@@ -259,7 +259,7 @@ impl Node {
             p.next = tip.count + 1;
             p.progress_at = now;
         }
-        let payload = Payload::noop(self.term).encode();
+        let payload = Envelope::noop(self.term).encode();
         let entry = Entry {
             count: tip.count + 1,
             term: self.term,

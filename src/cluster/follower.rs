@@ -6,8 +6,8 @@ use super::io::{ForkInfo, Output};
 use super::journal::Journal;
 use super::message::{DenyReason, Message};
 use super::node::{Node, SnapshotWait};
-use super::payload::Payload;
 use super::types::{Entry, LogPos, NodeId, State};
+use crate::log::Envelope;
 
 impl Node {
     /// A message from the leader of `term` (already adopted if newer). Returns false if it is
@@ -105,7 +105,7 @@ impl Node {
 
     /// An entry is well formed if its payload decodes and names the entry's term.
     pub(crate) fn entry_well_formed(entry: &Entry) -> bool {
-        Payload::decode_header(&entry.payload).is_ok_and(|(term, _)| term == entry.term)
+        Envelope::decode_header(&entry.payload).is_ok_and(|(term, _)| term == entry.term)
     }
 
     pub(crate) fn on_begin(

@@ -3,10 +3,10 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::hash::chain;
 use super::journal::Journal;
-use super::payload::Payload;
 use super::types::{Entry, LogPos, RequestId};
+use crate::log::Envelope;
+use crate::log::chain;
 
 #[derive(Debug, Default)]
 pub(crate) struct Log {
@@ -81,7 +81,7 @@ impl Log {
 
     /// Records an entry handed to the driver for durable commit.
     pub fn push(&mut self, entry: Entry) {
-        if let Ok((_, requests)) = Payload::decode_header(&entry.payload) {
+        if let Ok((_, requests)) = Envelope::decode_header(&entry.payload) {
             for r in requests {
                 self.recent_ids.insert(r.id, (entry.count, r.result));
             }
@@ -94,7 +94,7 @@ impl Log {
         let mut changed = false;
         while self.unstable.front().is_some_and(|e| e.count <= count) {
             if let Some(e) = self.unstable.pop_front() {
-                if let Ok((_, requests)) = Payload::decode_header(&e.payload) {
+                if let Ok((_, requests)) = Envelope::decode_header(&e.payload) {
                     for r in requests {
                         self.recent_ids.remove(&r.id);
                     }
@@ -110,7 +110,7 @@ impl Log {
     pub fn drop_from(&mut self, count: u64) {
         while self.unstable.back().is_some_and(|e| e.count >= count) {
             if let Some(e) = self.unstable.pop_back()
-                && let Ok((_, requests)) = Payload::decode_header(&e.payload)
+                && let Ok((_, requests)) = Envelope::decode_header(&e.payload)
             {
                 for r in requests {
                     self.recent_ids.remove(&r.id);

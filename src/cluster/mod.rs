@@ -11,7 +11,7 @@
 //!   snapshots, answer clients.
 //!
 //! Modules, one job each:
-//! - [`types`], [`hash`], [`payload`]: values, the hash chain, the commit envelope;
+//! - [`types`]: values (the commit log's own types, hash chain and envelope are `crate::log`'s);
 //! - [`message`], [`codec`]: peer messages and their byte encoding;
 //! - [`config`], [`journal`], [`io`]: configuration, the storage trait, inputs and outputs;
 //! - `node` (dispatch, LOGIN, terms), `election`, `leader`, `follower`, `sync`, `requests`:
@@ -23,23 +23,19 @@ pub mod codec;
 pub mod config;
 mod election;
 mod follower;
-pub mod hash;
 pub mod io;
 pub mod journal;
 mod leader;
 mod log;
 pub mod message;
 mod node;
-pub mod payload;
 mod requests;
 mod sync;
 pub mod types;
 
-pub use codec::DecodeError;
 pub use config::{Config, Faults, Member, Timing};
 pub use io::{Executed, ForkInfo, HardState, Input, Output};
 pub use journal::Journal;
 pub use message::{DenyReason, Message};
 pub use node::{Node, PeerInfo};
-pub use payload::{Payload, RequestRecord};
 pub use types::{Consistency, Entry, Hash, LogPos, NodeId, Outcome, RequestId, State, ZERO_HASH};

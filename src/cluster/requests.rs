@@ -4,13 +4,13 @@
 //! the replicated record). The leader groups queued requests into one transaction per commit
 //! (group commit) and answers each once its consistency level is met.
 
-use super::hash::chain;
 use super::io::{Executed, Output};
 use super::journal::Journal;
 use super::message::Message;
 use super::node::Node;
-use super::payload::{Payload, RequestRecord};
 use super::types::{Consistency, Entry, NodeId, Outcome, RequestId, State};
+use crate::log::chain;
+use crate::log::{Envelope, RequestRecord};
 
 /// A request submitted on this node.
 #[derive(Debug, Clone)]
@@ -355,7 +355,7 @@ impl Node {
             self.maybe_execute(journal);
             return;
         }
-        let payload = Payload {
+        let payload = Envelope {
             term,
             requests: records,
             body,

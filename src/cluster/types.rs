@@ -1,13 +1,9 @@
-//! Small value types shared by every part of the core: node ids, log positions, journal entries,
-//! consistency levels, request ids, outcomes and the Bedrock state names.
+//! Small value types shared by every part of the core: node ids, consistency levels, outcomes
+//! and the Bedrock state names (log positions, entries and request ids come from `crate::log`).
 
 use std::fmt;
 
-/// A SHA-256 digest: the cumulative hash of the commit log at some commit count.
-pub type Hash = [u8; 32];
-
-/// `hash(0)`: the hash of the empty log.
-pub const ZERO_HASH: Hash = [0u8; 32];
+pub use crate::log::{Entry, Hash, LogPos, RequestId, ZERO_HASH};
 
 /// Index of a node in [`crate::cluster::Config::members`]. It is local to one node's
 /// configuration and never goes on the wire: the transport maps a peer's login name to it.
@@ -17,42 +13,6 @@ pub struct NodeId(pub usize);
 impl fmt::Display for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "#{}", self.0)
-    }
-}
-
-/// A position in the commit log: the commit count, the term of the entry at that count and the
-/// cumulative hash there. `LogPos::default()` is the empty log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct LogPos {
-    pub count: u64,
-    pub term: u64,
-    pub hash: Hash,
-}
-
-impl LogPos {
-    /// Raft's "at least as up to date" order: last term first, then length.
-    pub fn up_to_date_key(&self) -> (u64, u64) {
-        (self.term, self.count)
-    }
-}
-
-/// One commit of the journal (`__bedrock_journal` row). `payload` is the core's envelope
-/// (see [`crate::cluster::payload`]); `hash = SHA-256(hash(count-1) || payload)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub count: u64,
-    pub term: u64,
-    pub hash: Hash,
-    pub payload: Vec<u8>,
-}
-
-impl Entry {
-    pub fn pos(&self) -> LogPos {
-        LogPos {
-            count: self.count,
-            term: self.term,
-            hash: self.hash,
-        }
     }
 }
 
@@ -83,17 +43,6 @@ impl Consistency {
             2 => Some(Consistency::Quorum),
             _ => None,
         }
-    }
-}
-
-/// The idempotency id of a client request. The server generates it where the client is
-/// connected; it travels with escalations and is recorded in the replicated log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RequestId(pub u128);
-
-impl fmt::Display for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:032x}", self.0)
     }
 }
 

@@ -30,12 +30,12 @@ use super::protocol::{self, BadMessage, Frontend, Startup, put};
 use super::server::{Cancel, Node, StopReason};
 use super::settings::Settings;
 use crate::error::{PgError, PgResult, Severity, code};
+use crate::log::StmtCtx;
 use crate::sql::catalog::Catalog;
 use crate::sql::statement::{CopySource, CopyStmt, Parsed};
 use crate::sql::translate::{self, Env, OutCol, Plan, Prepared, Tag, TxnOp};
 use crate::sql::types::PgType;
 use crate::sql::values;
-use crate::store::payload::StmtCtx;
 use crate::store::{Conn, Writer};
 
 /// Transaction block state.

@@ -3,8 +3,6 @@
 //! write transaction appends its payload and hash to `__bedrock_journal` in the same SQLite
 //! transaction as the data it describes.
 
-pub mod payload;
-
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -15,9 +13,9 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Synchronous;
 use crate::error::{PgError, PgResult, code};
+use crate::log::{Body, Envelope, Statement, StmtCtx, chain};
 use crate::sql::catalog::{Catalog, INTERNAL_SCHEMA};
 use crate::sql::functions::{self, ExecContext};
-use payload::{Payload, Statement, StmtCtx};
 
 /// Why a running statement must stop; SQLite's progress handler checks it every few thousand
 /// VM steps, so cancel, statement_timeout and "yield to a blocking thread" need no timer task
@@ -197,14 +195,6 @@ pub struct Head {
     pub commit_count: u64,
     pub hash: [u8; 32],
     pub term: u64,
-}
-
-/// `hash(n) = SHA-256(hash(n-1) || payload(n))`.
-pub fn chain_hash(prev: &[u8; 32], payload: &[u8]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(prev);
-    h.update(payload);
-    h.finalize().into()
 }
 
 fn read_head(conn: &Connection) -> rusqlite::Result<Head> {
@@ -412,7 +402,6 @@ struct Savepoint {
 struct WriteTxn {
     statements: Vec<Statement>,
     savepoints: Vec<Savepoint>,
-    request_ids: Vec<String>,
 }
 
 /// The single writer. A session holds it (through the store's async mutex) for the whole of
@@ -476,13 +465,6 @@ impl Writer {
             });
         }
         Ok(out)
-    }
-
-    /// Record a client request id carried by this transaction (escalation, later).
-    pub fn add_request_id(&mut self, id: String) {
-        if let Some(t) = self.txn.as_mut() {
-            t.request_ids.push(id);
-        }
     }
 
     pub fn savepoint(&mut self, name: &str) -> PgResult<()> {
@@ -581,20 +563,24 @@ impl Writer {
         let Some(t) = self.txn.take() else {
             return Err(PgError::internal("commit without transaction"));
         };
-        if t.statements.is_empty() && t.request_ids.is_empty() {
+        if t.statements.is_empty() {
             self.conn
                 .conn
                 .execute_batch("COMMIT")
                 .map_err(|e| self.fail(e))?;
             return Ok(None);
         }
-        let payload = Payload {
-            request_ids: t.request_ids,
-            statements: t.statements,
+        let payload = Envelope {
+            term: self.head.term,
+            requests: Vec::new(),
+            body: Body {
+                statements: t.statements,
+            }
+            .encode(),
         }
         .encode();
         let n = self.head.commit_count + 1;
-        let hash = chain_hash(&self.head.hash, &payload);
+        let hash = chain(&self.head.hash, &payload);
         let journal = self.conn.conn.execute(
             "INSERT INTO __bedrock_journal(commit_count, term, hash, payload) VALUES (?1, ?2, ?3, ?4)",
             params![n as i64, self.head.term as i64, &hash[..], &payload],
@@ -717,9 +703,9 @@ pub fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-/// Execute a payload as a follower would: every statement with its recorded inputs.
-pub fn apply_payload(conn: &Conn, payload: &Payload) -> rusqlite::Result<()> {
-    for s in &payload.statements {
+/// Execute a commit's body as a follower would: every statement with its recorded inputs.
+pub fn apply_body(conn: &Conn, body: &Body) -> rusqlite::Result<()> {
+    for s in &body.statements {
         conn.load_ctx(&s.ctx);
         // A write that read the system catalogs needs them materialised on this connection,
         // from the catalog as it stands at this point of the log.
@@ -754,13 +740,14 @@ pub fn verify_journal(conn: &Connection) -> Result<u64, String> {
             if n as u64 != pn + 1 {
                 return Err(format!("gap in journal between {pn} and {n}"));
             }
-            if chain_hash(&ph, &p) != hash {
+            if chain(&ph, &p) != hash {
                 return Err(format!("commit {n}: hash does not match the chain"));
             }
-        } else if n == 1 && chain_hash(&[0; 32], &p) != hash {
+        } else if n == 1 && chain(&crate::log::ZERO_HASH, &p) != hash {
             return Err("commit 1: hash does not match the chain".into());
         }
-        Payload::decode(&p).map_err(|e| format!("commit {n}: {e}"))?;
+        let envelope = Envelope::decode(&p).map_err(|e| format!("commit {n}: {e}"))?;
+        Body::decode(&envelope.body).map_err(|e| format!("commit {n}: body: {e}"))?;
         prev = Some((n as u64, hash));
         checked += 1;
     }
@@ -841,12 +828,14 @@ pub fn replay_journal(src: &Path, dst: &Path) -> Result<(u64, [u8; 32]), String>
             ));
         }
         let bytes: Vec<u8> = r.get(1).map_err(|e| e.to_string())?;
-        let p = Payload::decode(&bytes).map_err(|e| format!("commit {count}: {e}"))?;
+        let envelope = Envelope::decode(&bytes).map_err(|e| format!("commit {count}: {e}"))?;
+        let body =
+            Body::decode(&envelope.body).map_err(|e| format!("commit {count}: body: {e}"))?;
         replica
             .conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| e.to_string())?;
-        apply_payload(&replica, &p).map_err(|e| format!("commit {count}: {e}"))?;
+        apply_body(&replica, &body).map_err(|e| format!("commit {count}: {e}"))?;
         replica
             .conn
             .execute_batch("COMMIT")

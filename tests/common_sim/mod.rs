@@ -9,11 +9,11 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
-use bedrock_pg::cluster::hash::chain;
 use bedrock_pg::cluster::{
     Config, Consistency, Entry, Executed, Faults, ForkInfo, HardState, Input, Journal, LogPos,
-    Member, Message, Node, NodeId, Outcome, Output, Payload, RequestId, State, Timing,
+    Member, Message, Node, NodeId, Outcome, Output, RequestId, State, Timing,
 };
+use bedrock_pg::log::{Envelope, chain};
 
 // ---------------------------------------------------------------------------------------------
 // Randomness
@@ -114,7 +114,7 @@ impl Disk {
     fn rebuild_ids(&mut self) -> Result<(), String> {
         self.ids.clear();
         for e in &self.log {
-            let p = Payload::decode(&e.payload).map_err(|err| format!("bad payload: {err}"))?;
+            let p = Envelope::decode(&e.payload).map_err(|err| format!("bad payload: {err}"))?;
             for r in p.requests {
                 if let Some((n, _)) = self.ids.insert(r.id, (e.count, r.result)) {
                     return Err(format!(
@@ -623,7 +623,7 @@ impl Sim {
                         self.check_checkpoint(i, entry.count)?;
                     }
                     if batch.is_some() {
-                        let p = Payload::decode(&entry.payload)
+                        let p = Envelope::decode(&entry.payload)
                             .map_err(|e| format!("leader built a bad payload: {e}"))?;
                         for r in p.requests {
                             self.proposed.entry(r.id).or_default().push((
@@ -768,7 +768,7 @@ impl Sim {
             // "Definitely not committed": nobody may hold it, and nobody may propose it later.
             for (j, n) in self.nodes.iter().enumerate() {
                 let queued = n.disk.queue.iter().any(|(_, op)| match op {
-                    Op::Commit { entry } => Payload::decode(&entry.payload)
+                    Op::Commit { entry } => Envelope::decode(&entry.payload)
                         .is_ok_and(|p| p.requests.iter().any(|r| r.id == id)),
                     _ => false,
                 });
@@ -853,7 +853,7 @@ impl Sim {
                             entry.count, tip.count
                         ));
                     }
-                    let p = Payload::decode(&entry.payload)
+                    let p = Envelope::decode(&entry.payload)
                         .map_err(|e| format!("node{i} commits a bad payload: {e}"))?;
                     for r in p.requests {
                         if let Some((n, _)) = disk.ids.get(&r.id) {
@@ -1202,7 +1202,7 @@ impl Sim {
         // 5. No id twice in the final history.
         let mut at: HashMap<RequestId, u64> = HashMap::new();
         for e in &final_log {
-            let p = Payload::decode(&e.payload).map_err(|e| e.to_string())?;
+            let p = Envelope::decode(&e.payload).map_err(|e| e.to_string())?;
             for r in p.requests {
                 if let Some(prev) = at.insert(r.id, e.count) {
                     return Err(format!(
@@ -1279,7 +1279,7 @@ impl Sim {
         let d = &self.nodes[i].disk;
         d.ids.contains_key(&id)
             || d.queue.iter().any(|(_, op)| match op {
-                Op::Commit { entry } => Payload::decode(&entry.payload)
+                Op::Commit { entry } => Envelope::decode(&entry.payload)
                     .is_ok_and(|p| p.requests.iter().any(|r| r.id == id)),
                 _ => false,
             })

@@ -37,7 +37,7 @@ use super::datetime::Zone;
 use super::types::PgType;
 use super::values::{self, OutputStyle};
 use crate::error::{PgError, PgResult, code};
-use crate::store::payload::StmtCtx;
+use crate::log::StmtCtx;
 
 /// Per-connection inputs of the non-deterministic functions, plus session state that SQL
 /// functions read or change (`currval`, settings).

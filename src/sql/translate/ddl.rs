@@ -15,13 +15,13 @@ use sqlparser::ast::{
 use super::scope::{Scope, ident};
 use super::{Env, Tr, object_name, quote, user_relation_name};
 use crate::error::{PgError, PgResult, code};
+use crate::log::StmtCtx;
 use crate::sql::catalog::{
     Catalog, CatalogTxn, Column, Constraint, ConstraintKind, FkAction, Identity, Index, Object,
     RelKind, Sequence, StoredExpr, Table,
 };
 use crate::sql::types::{self, PgType, Scalar};
 use crate::store::Writer;
-use crate::store::payload::StmtCtx;
 
 /// What a DDL statement reports back.
 pub struct DdlOutcome {

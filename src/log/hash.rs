@@ -4,7 +4,11 @@
 
 use sha2::{Digest, Sha256};
 
-use super::types::Hash;
+/// A SHA-256 digest: the cumulative hash of the commit log at some commit count.
+pub type Hash = [u8; 32];
+
+/// `hash(0)`: the hash of the empty log.
+pub const ZERO_HASH: Hash = [0u8; 32];
 
 /// The hash of commit `n` given the hash of commit `n - 1` and the payload of commit `n`.
 pub fn chain(prev: &Hash, payload: &[u8]) -> Hash {
@@ -22,7 +26,6 @@ pub fn short(hash: &Hash) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::types::ZERO_HASH;
 
     #[test]
     fn chain_matches_sha256_of_concatenation() {

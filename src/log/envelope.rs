@@ -1,4 +1,5 @@
-//! The envelope the core puts around every commit's payload: the term it was proposed in, the
+//! The envelope of every commit's payload (what `__bedrock_journal.payload` holds and the hash
+//! chain covers): the term it was proposed in, the
 //! idempotency ids of the client requests it contains with their recorded results, and the
 //! application's own bytes (the SQLite statements with bound values), which stay opaque here.
 //!
@@ -7,7 +8,7 @@
 //! are inside so that the replicated record answers re-escalated requests (DESIGN.md §6).
 
 use super::codec::{DecodeError, Reader, Writer};
-use super::types::RequestId;
+use super::entry::RequestId;
 
 /// One client request recorded in a commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,9 +18,10 @@ pub struct RequestRecord {
     pub result: Vec<u8>,
 }
 
-/// The decoded payload of a journal entry.
+/// The decoded payload of a journal entry. The core builds it (term, request records); the
+/// store executes its body.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Payload {
+pub struct Envelope {
     /// Term of the leader that proposed this commit.
     pub term: u64,
     /// Requests whose effects this commit contains, in execution order.
@@ -30,9 +32,9 @@ pub struct Payload {
 
 const PAYLOAD_VERSION: u8 = 1;
 
-impl Payload {
+impl Envelope {
     pub fn noop(term: u64) -> Self {
-        Payload {
+        Envelope {
             term,
             requests: Vec::new(),
             body: Vec::new(),
@@ -57,7 +59,7 @@ impl Payload {
         let (term, requests) = Self::header(&mut r)?;
         let body = r.bytes()?;
         r.end()?;
-        Ok(Payload {
+        Ok(Envelope {
             term,
             requests,
             body,
@@ -97,7 +99,7 @@ mod tests {
 
     #[test]
     fn roundtrip_and_garbage() {
-        let p = Payload {
+        let p = Envelope {
             term: 7,
             requests: vec![RequestRecord {
                 id: RequestId(42),
@@ -106,11 +108,11 @@ mod tests {
             body: b"INSERT INTO t VALUES (1)".to_vec(),
         };
         let bytes = p.encode();
-        assert_eq!(Payload::decode(&bytes), Ok(p.clone()));
-        assert_eq!(Payload::decode_header(&bytes), Ok((p.term, p.requests)));
+        assert_eq!(Envelope::decode(&bytes), Ok(p.clone()));
+        assert_eq!(Envelope::decode_header(&bytes), Ok((p.term, p.requests)));
         for cut in 0..bytes.len() {
-            assert!(Payload::decode(&bytes[..cut]).is_err());
+            assert!(Envelope::decode(&bytes[..cut]).is_err());
         }
-        assert!(Payload::decode(&[1, 0xff, 0xff]).is_err());
+        assert!(Envelope::decode(&[1, 0xff, 0xff]).is_err());
     }
 }
