@@ -3,8 +3,10 @@
 
     rss.py [--tree] [--port PORT] [--watch SECS [--delay SECS] [--interval SECS]] PID
 
-Prints one line of kB figures: VmRSS RssAnon RssFile RssShmem ps-rss, then the number of
-processes summed and (with --port) the established TCP connections to PORT on 127.0.0.1.
+Prints one line of kB figures: VmRSS RssAnon RssFile RssShmem (from /proc/PID/status), Pss (from
+/proc/PID/smaps_rollup: each page divided by the number of mappings of it, so a file or shared
+memory mapped many times, by one process or by many, is counted once in total) and ps-rss, then
+the number of processes summed and (with --port) the established TCP connections to PORT.
 --tree sums over PID and all its descendants (PostgreSQL's postmaster and backends; shared
 memory is then counted once per process that touched it). --watch samples every --interval
 seconds for SECS seconds after waiting --delay seconds, and prints the sample with the largest
@@ -16,7 +18,7 @@ import subprocess
 import sys
 import time
 
-FIELDS = ("VmRSS", "RssAnon", "RssFile", "RssShmem")
+FIELDS = ("VmRSS", "RssAnon", "RssFile", "RssShmem", "Pss")
 
 
 def status(pid):
@@ -27,8 +29,14 @@ def status(pid):
                 key, _, rest = line.partition(":")
                 if key in FIELDS:
                     out[key] = int(rest.split()[0])
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    out["Pss"] = int(line.split()[1])
     except (FileNotFoundError, ProcessLookupError):
         return None
+    except PermissionError:
+        out.setdefault("Pss", 0)
     return out
 
 

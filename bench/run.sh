@@ -69,12 +69,11 @@ trap 'exit 143' TERM
 
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 USED_PORTS=""
-free_port() { # a free loopback port, never 5432 and not one handed out before in this run
-    local p
+free_port() { # sets PORT: a free loopback port, never 5432 nor one handed out before in this run
     while :; do
-        p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-        case " 5432 $USED_PORTS " in *" $p "*) continue ;; esac
-        USED_PORTS="$USED_PORTS $p"; echo "$p"; return
+        PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        case " 5432 $USED_PORTS " in *" $PORT "*) continue ;; esac
+        USED_PORTS="$USED_PORTS $PORT"; return
     done
 }
 wait_ready() { # port, name, log file: up to 30 s
@@ -103,7 +102,7 @@ fi
 [ -x "$BEDROCK_BIN" ] || die "no bedrock binary at $BEDROCK_BIN"
 BEDROCK_BIN="$(cd "$(dirname "$BEDROCK_BIN")" && pwd)/$(basename "$BEDROCK_BIN")"
 
-PG_PORT=$(free_port); BR_PORT=$(free_port)
+free_port; PG_PORT=$PORT; free_port; BR_PORT=$PORT
 echo "starting PostgreSQL 15 on $PG_PORT and bedrock-pg ($BEDROCK_BIN) on $BR_PORT; $WORK"
 as_pg "$PGBIN/initdb" -D "$WORK/pg" -U postgres --auth=trust --locale=C -E UTF8 >/dev/null
 # PostgreSQL with its defaults (fsync and synchronous_commit on), like bedrock-pg's synchronous=full;
@@ -147,8 +146,10 @@ run_pgbench() {
     fi
 }
 median() { # numbers on stdin (FAIL ignored) -> median, or FAIL if none
-    grep -E '^[0-9.]+$' | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "FAIL"}'
+    { grep -E '^[0-9.]+$' || true; } | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "FAIL"}'
 }
+
+int() { awk -v x="$1" 'BEGIN { if (x ~ /^[0-9.]+$/) printf "%.0f", x; else print x }'; }
 
 UPD="-M prepared -s $SCALE -f bench/update.pgbench"
 OLTP="-D rows=$SB_ROWS -f bench/oltp_read_only.pgbench"
@@ -186,7 +187,7 @@ for w in "${WORKLOADS[@]}"; do
     if [ "$showlat" = lat ]; then
         lat=$(printf '%10s %10s' "$(tr ' ' '\n' <<<"$pg_lat" | median)" "$(tr ' ' '\n' <<<"$br_lat" | median)")
     fi
-    ROWS="$ROWS$(printf '%-40s %13s %13s %7s %s' "$label" "$pg" "$br" "$ratio" "$lat")"$'\n'
+    ROWS="$ROWS$(printf '%-40s %13s %13s %7s %s' "$label" "$(int "$pg")" "$(int "$br")" "$ratio" "$lat")"$'\n'
 done
 
 # ---- OPTIONAL HOOK: commits per fsync / group-commit batch size distribution ---------------
@@ -199,7 +200,7 @@ GROUP_COMMIT=$(psql -X -At -h 127.0.0.1 -p "$BR_PORT" -U postgres -d postgres \
 MEM_BR_MAIN=$(python3 bench/rss.py "$BR_PID")
 
 # ---- memory: a fresh bedrock-pg server; PostgreSQL's tree with a new database "mem" ---------
-BRM_PORT=$(free_port)
+free_port; BRM_PORT=$PORT
 start_bedrock "$WORK/mem.db" "$BRM_PORT" "$WORK/bedrock-mem.log"; BRM_PID=$STARTED_PID
 wait_ready "$BRM_PORT" "bedrock-pg (memory test)" "$WORK/bedrock-mem.log"
 sleep 1
@@ -246,13 +247,14 @@ echo
 echo "bedrock.group_commit (optional hook; commits per fsync / batch sizes): "
 sed 's/^/  /' <<<"$GROUP_COMMIT"
 echo
-mem_line() { # label, rss.py line[|tps]
+mem_line() { # label, rss.py line[|tps]: kB -> MiB
     local label=$1 line=${2%%|*} extra=""
     [ "$2" != "$line" ] && extra=" (pgbench ${2##*|} tps)"
-    read -r vm anon file shm ps n conns <<<"$line"
-    printf '%-48s %9s %9s %9s %9s %9s %5s %5s%s\n' "$label" "$vm" "$anon" "$file" "$shm" "$ps" "$n" "$conns" "$extra"
+    awk -v l="$label" -v x="$extra" '{ printf "%-46s", l
+        for (i = 1; i <= 6; i++) printf " %9.1f", $i / 1024
+        printf " %5s %5s%s\n", $7, $8, x }' <<<"$line"
 }
-printf '%-48s %9s %9s %9s %9s %9s %5s %5s\n' "memory (kB)" VmRSS RssAnon RssFile RssShmem "ps rss" procs conns
+printf '%-46s %9s %9s %9s %9s %9s %9s %5s %5s\n' "memory (MiB)" VmRSS RssAnon RssFile RssShmem Pss "ps rss" procs conns
 mem_line "bedrock-pg idle after start" "$MEM_BR_IDLE"
 mem_line "bedrock-pg after pgbench -i -s $MEM_SCALE" "$MEM_BR_LOADED"
 mem_line "bedrock-pg peak, $MEM_CLIENTS clients pgbench -S" "$MEM_BR_BUSY"
@@ -260,9 +262,12 @@ mem_line "bedrock-pg main server after the workloads" "$MEM_BR_MAIN"
 mem_line "PostgreSQL (sum) idle after start" "$MEM_PG_IDLE"
 mem_line "PostgreSQL (sum) after pgbench -i -s $MEM_SCALE" "$MEM_PG_LOADED"
 mem_line "PostgreSQL (sum) peak, $MEM_CLIENTS clients -S" "$MEM_PG_BUSY"
-echo "(PostgreSQL: summed over the postmaster and all its children, so the shared buffers are counted"
-echo " once per process that touched them (RssShmem); RssAnon is the private part. conns = established"
-echo " TCP connections to the server's port when sampled; peak = the sample with the largest VmRSS.)"
+echo "(VmRSS..RssShmem from /proc/PID/status, Pss from /proc/PID/smaps_rollup, ps rss = ps -o rss."
+echo " PostgreSQL: summed over the postmaster and all its children, so shared buffers are counted once"
+echo " per process that touched them in VmRSS/RssShmem; Pss counts them once. bedrock-pg's connections"
+echo " each mmap the database file, so its RssFile counts the same page-cache pages once per connection;"
+echo " Pss counts them once. conns = established TCP connections to the server's port when sampled;"
+echo " peak = the sample with the largest VmRSS.)"
 echo
 printf '%s' "$NOTES"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); total $(( $(date +%s) - START_TIME )) s"
