@@ -1,13 +1,16 @@
 //! bedrock-pg: a distributed SQL database on SQLite that speaks the PostgreSQL wire protocol.
 //!
-//! The layout follows DESIGN.md §2: `config` (flags), `store` (SQLite, journal),
-//! `sql` (PostgreSQL → SQLite translation, catalog emulation), `pg` (wire front end),
-//! `cluster` (the sans-I/O consensus core) and `node` (wiring it all together).
+//! The layout follows DESIGN.md §2: `config` (flags), `log` (the commit log's one format),
+//! `store` (SQLite, journal; a leaf), `sql` (PostgreSQL → SQLite translation, catalog
+//! emulation, functions), `exec` (sessions' execution and the one write path), `pg` (the wire
+//! protocol only), `cluster` (the sans-I/O consensus core) and `node` (wiring it all
+//! together and driving the core).
 
 pub mod cluster;
 pub mod config;
 pub mod entropy;
 pub mod error;
+pub mod exec;
 pub mod log;
 pub mod node;
 pub mod pg;

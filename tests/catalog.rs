@@ -1338,10 +1338,15 @@ async fn catalog_reads_in_writes_replay() {
     drop(c);
     let (dir, db) = server.kill();
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let live = bedrock_pg::store::content_checksum(&conn).unwrap();
+    let live = bedrock_pg::store::journal::content_checksum(&conn).unwrap();
     drop(conn);
     let replica = dir.path().join("replica.db");
-    let (_, replayed) = bedrock_pg::store::replay_journal(&db, &replica).unwrap();
+    let (_, replayed) = bedrock_pg::store::journal::replay_journal(
+        &db,
+        &replica,
+        &bedrock_pg::sql::extension::SqlExtension,
+    )
+    .unwrap();
     assert_eq!(
         replayed, live,
         "replaying catalog-reading writes must give the same content"

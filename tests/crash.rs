@@ -128,12 +128,17 @@ async fn kill_during_write_storm_loses_no_acknowledged_write() {
     // The journal verifies and replays to the same content.
     let (dir, db) = server.kill();
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let checked = bedrock_pg::store::verify_journal(&conn).unwrap();
+    let checked = bedrock_pg::store::journal::verify_journal(&conn).unwrap();
     assert!(checked > 0);
-    let live = bedrock_pg::store::content_checksum(&conn).unwrap();
+    let live = bedrock_pg::store::journal::content_checksum(&conn).unwrap();
     drop(conn);
     let replica = dir.path().join("replica.db");
-    let (applied, replayed) = bedrock_pg::store::replay_journal(&db, &replica).unwrap();
+    let (applied, replayed) = bedrock_pg::store::journal::replay_journal(
+        &db,
+        &replica,
+        &bedrock_pg::sql::extension::SqlExtension,
+    )
+    .unwrap();
     assert_eq!(applied, checked);
     assert_eq!(
         replayed, live,

@@ -197,7 +197,7 @@ async fn failed_transaction_and_savepoints() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sessions_are_isolated_and_writes_wait() {
+async fn sessions_are_isolated_and_writes_do_not_wait() {
     let s = common::Bedrock::start();
     let a = s.client().await;
     let b = s.client().await;
@@ -205,7 +205,8 @@ async fn sessions_are_isolated_and_writes_wait() {
     a.batch_execute("BEGIN; INSERT INTO iso VALUES (1)")
         .await
         .unwrap();
-    // b does not see a's uncommitted row, and its write waits for a's transaction.
+    // b does not see a's uncommitted row, and its own write (no conflict) does not wait for
+    // a's open transaction — as in PostgreSQL, where only conflicting rows wait.
     assert_eq!(
         b.query_one("SELECT count(*) FROM iso", &[])
             .await
@@ -213,17 +214,29 @@ async fn sessions_are_isolated_and_writes_wait() {
             .get::<_, i64>(0),
         0
     );
-    let writer = tokio::spawn(async move {
-        b.batch_execute("INSERT INTO iso VALUES (2)").await.unwrap();
-        b
-    });
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(
-        !writer.is_finished(),
-        "second writer must wait for the first transaction"
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        b.batch_execute("INSERT INTO iso VALUES (2)"),
+    )
+    .await
+    .expect("a non-conflicting write must not wait for another session's transaction")
+    .unwrap();
+    assert_eq!(
+        b.query_one("SELECT count(*) FROM iso", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0),
+        1
+    );
+    // a still sees only its own row, then commits on top of b's.
+    assert_eq!(
+        a.query_one("SELECT count(*) FROM iso WHERE v = 1", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0),
+        1
     );
     a.batch_execute("COMMIT").await.unwrap();
-    let b = writer.await.unwrap();
     assert_eq!(
         b.query_one("SELECT count(*) FROM iso", &[])
             .await
@@ -431,7 +444,18 @@ async fn commit_count_is_reported_and_fences_reads() {
         .get::<_, String>(0)
         .parse()
         .unwrap();
-    assert_eq!(node, 2);
+    // The session's fence is the commit count of its last write; nothing else wrote since.
+    let own: i64 = {
+        c.batch_execute("CREATE TABLE g (v int)").await.unwrap();
+        c.query_one("SHOW bedrock.commit_count", &[])
+            .await
+            .unwrap()
+            .get::<_, String>(0)
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(own, node + 1);
+    let node = own;
     // A fence the node has not reached makes reads wait, then fail with 57014 naming the commit.
     c.batch_execute(&format!(
         "SET bedrock.commit_count = {}; SET bedrock.wait_timeout = '300ms'",

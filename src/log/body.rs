@@ -18,6 +18,54 @@ pub struct StmtCtx {
     pub seed: u64,
     /// Session `TimeZone`, for functions that depend on it.
     pub zone: String,
+    /// The values `nextval()` handed out while the statement ran, in order: executing the
+    /// statement again (a follower, a replayed transaction) hands out exactly these.
+    pub seq: Vec<SeqRun>,
+}
+
+/// Consecutive values one sequence handed out: `first`, `first + step`, … (`count` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeqRun {
+    pub oid: u32,
+    pub first: i64,
+    pub step: i64,
+    pub count: u32,
+}
+
+impl SeqRun {
+    /// Append `v` to a list of runs, extending the last run when it continues it.
+    pub fn push(runs: &mut Vec<SeqRun>, oid: u32, v: i64) {
+        if let Some(last) = runs.last_mut()
+            && last.oid == oid
+        {
+            if last.count == 1 && v != last.first {
+                last.step = v.wrapping_sub(last.first);
+                last.count = 2;
+                return;
+            }
+            if last.count > 1
+                && last.count < u32::MAX
+                && last
+                    .first
+                    .checked_add(last.step.wrapping_mul(last.count as i64))
+                    == Some(v)
+            {
+                last.count += 1;
+                return;
+            }
+        }
+        runs.push(SeqRun {
+            oid,
+            first: v,
+            step: 0,
+            count: 1,
+        });
+    }
+
+    /// The `i`-th value of the run.
+    pub fn value(&self, i: u32) -> i64 {
+        self.first.wrapping_add(self.step.wrapping_mul(i as i64))
+    }
 }
 
 /// One statement with its bound values.
@@ -36,8 +84,12 @@ pub struct Body {
 
 const BODY_VERSION: u8 = 1;
 
-/// Smallest encoded statement: sql length, 3 × 8 bytes of context, zone length, param count.
-const MIN_STATEMENT: usize = 4 + 24 + 4 + 4;
+/// Smallest encoded statement: sql length, 3 × 8 bytes of context, zone length, run count,
+/// param count.
+const MIN_STATEMENT: usize = 4 + 24 + 4 + 4 + 4;
+
+/// Encoded size of one [`SeqRun`].
+const SEQ_RUN: usize = 4 + 8 + 8 + 4;
 
 impl Body {
     pub fn encode(&self) -> Vec<u8> {
@@ -82,16 +134,38 @@ pub fn encode_statement(w: &mut Writer, s: &Statement) {
     w.i64(s.ctx.stmt_micros);
     w.u64(s.ctx.seed);
     w.bytes(s.ctx.zone.as_bytes());
+    w.u32(s.ctx.seq.len() as u32);
+    for r in &s.ctx.seq {
+        w.u32(r.oid);
+        w.i64(r.first);
+        w.i64(r.step);
+        w.u32(r.count);
+    }
     encode_values(w, &s.params);
 }
 
 pub fn decode_statement(r: &mut Reader) -> Result<Statement, DecodeError> {
     let sql = r.string()?;
+    let txn_micros = r.i64()?;
+    let stmt_micros = r.i64()?;
+    let seed = r.u64()?;
+    let zone = r.string()?;
+    let n = r.len_prefix(SEQ_RUN)?;
+    let mut seq = Vec::with_capacity(n);
+    for _ in 0..n {
+        seq.push(SeqRun {
+            oid: r.u32()?,
+            first: r.i64()?,
+            step: r.i64()?,
+            count: r.u32()?,
+        });
+    }
     let ctx = StmtCtx {
-        txn_micros: r.i64()?,
-        stmt_micros: r.i64()?,
-        seed: r.u64()?,
-        zone: r.string()?,
+        txn_micros,
+        stmt_micros,
+        seed,
+        zone,
+        seq,
     };
     let params = decode_values(r)?;
     Ok(Statement { sql, params, ctx })
@@ -160,6 +234,12 @@ mod tests {
                     stmt_micros: 2,
                     seed: u64::MAX,
                     zone: "UTC".into(),
+                    seq: vec![SeqRun {
+                        oid: 16390,
+                        first: 5,
+                        step: 1,
+                        count: 3,
+                    }],
                 },
             }],
         };
@@ -171,5 +251,32 @@ mod tests {
         assert!(Body::decode(&[9, 9, 9]).is_err());
         assert_eq!(Body::decode(&[]), Ok(Body::default()));
         assert!(Body::decode(&[1, 0xff, 0xff, 0xff, 0xff]).is_err());
+    }
+
+    #[test]
+    fn sequence_runs() {
+        let mut runs = Vec::new();
+        for v in [1, 2, 3, 10, 20, 30, 7] {
+            SeqRun::push(&mut runs, 1, v);
+        }
+        SeqRun::push(&mut runs, 2, 7);
+        let flat: Vec<(u32, i64)> = runs
+            .iter()
+            .flat_map(|r| (0..r.count).map(move |i| (r.oid, r.value(i))))
+            .collect();
+        assert_eq!(
+            flat,
+            vec![
+                (1, 1),
+                (1, 2),
+                (1, 3),
+                (1, 10),
+                (1, 20),
+                (1, 30),
+                (1, 7),
+                (2, 7)
+            ]
+        );
+        assert!(runs.len() <= 5, "{runs:?}");
     }
 }

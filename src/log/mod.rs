@@ -14,7 +14,7 @@ pub mod entry;
 pub mod envelope;
 pub mod hash;
 
-pub use body::{Body, Statement, StmtCtx};
+pub use body::{Body, SeqRun, Statement, StmtCtx};
 pub use codec::DecodeError;
 pub use entry::{Entry, LogPos, RequestId};
 pub use envelope::{Envelope, RequestRecord};

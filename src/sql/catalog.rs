@@ -21,12 +21,6 @@ pub const PUBLIC_NAMESPACE_OID: u32 = 2200;
 /// SQL creating the internal tables. Internal names start with `__bedrock_`; clients can neither
 /// see nor write them.
 pub const INTERNAL_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS __bedrock_meta(key TEXT PRIMARY KEY, value ANY) STRICT;
-CREATE TABLE IF NOT EXISTS __bedrock_journal(
-    commit_count INTEGER PRIMARY KEY,
-    term INTEGER NOT NULL,
-    hash BLOB NOT NULL,
-    payload BLOB NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS __bedrock_catalog(
     oid INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,

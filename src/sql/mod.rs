@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod datetime;
 pub mod errors;
+pub mod extension;
 pub mod functions;
 pub mod normalize;
 pub mod numeric;

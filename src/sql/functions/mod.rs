@@ -37,7 +37,7 @@ use super::datetime::Zone;
 use super::types::PgType;
 use super::values::{self, OutputStyle};
 use crate::error::{PgError, PgResult, code};
-use crate::log::StmtCtx;
+use crate::log::{SeqRun, StmtCtx};
 
 /// Per-connection inputs of the non-deterministic functions, plus session state that SQL
 /// functions read or change (`currval`, settings).
@@ -55,6 +55,10 @@ pub struct ExecContext {
     /// Highest value handed out per sequence in the current write transaction; a rollback
     /// re-applies them so values are never reused (sequences are not transactional).
     pub seq_high: HashMap<u32, i64>,
+    /// Values `nextval()` must hand out again (a replayed or followed statement), per sequence.
+    seq_replay: HashMap<u32, std::collections::VecDeque<(SeqRun, u32)>>,
+    /// Values `nextval()` handed out during the current statement.
+    seq_drawn: Vec<SeqRun>,
     /// Session settings visible to `current_setting()`.
     pub settings: HashMap<String, String>,
     /// Settings changed by `set_config()` during the statement, for the session to apply.
@@ -73,6 +77,8 @@ impl Default for ExecContext {
             currval: HashMap::new(),
             lastval: None,
             seq_high: HashMap::new(),
+            seq_replay: HashMap::new(),
+            seq_drawn: Vec::new(),
             settings: HashMap::new(),
             set_config_calls: Vec::new(),
         }
@@ -90,6 +96,35 @@ impl ExecContext {
             self.zone = Zone::parse(&c.zone).unwrap_or(Zone::UTC);
             self.zone_name = c.zone.clone();
         }
+        self.seq_replay.clear();
+        self.seq_drawn.clear();
+        for r in &c.seq {
+            self.seq_replay.entry(r.oid).or_default().push_back((*r, 0));
+        }
+    }
+
+    /// The value `nextval()` of sequence `oid` must hand out again, if the statement is being
+    /// re-executed with recorded values.
+    pub fn replayed_value(&mut self, oid: u32) -> Option<i64> {
+        let q = self.seq_replay.get_mut(&oid)?;
+        let (run, used) = q.front_mut()?;
+        let v = run.value(*used);
+        *used += 1;
+        if *used >= run.count {
+            q.pop_front();
+        }
+        Some(v)
+    }
+
+    /// Note a value `nextval()` handed out.
+    pub fn drew(&mut self, oid: u32, v: i64) {
+        SeqRun::push(&mut self.seq_drawn, oid, v);
+    }
+
+    /// The values handed out since the statement started.
+    pub fn take_drawn(&mut self) -> Vec<SeqRun> {
+        self.seq_replay.clear();
+        std::mem::take(&mut self.seq_drawn)
     }
 
     /// splitmix64: a small, well-distributed deterministic stream.

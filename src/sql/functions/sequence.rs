@@ -1,6 +1,7 @@
 //! `nextval`, `currval`, `setval`, `lastval` over `__bedrock_sequence_state`. The state is an
 //! ordinary replicated table, so a follower replaying a statement that calls `nextval` gets the
-//! same numbers; `ExecContext::seq_high` lets a rollback re-apply what was handed out.
+//! same numbers; `ExecContext::seq_high` lets a rollback re-apply what was handed out, and a
+//! statement executed again (a replayed transaction) gets the values recorded in its `StmtCtx`.
 
 use rusqlite::functions::Context;
 use rusqlite::{OptionalExtension, params};
@@ -76,7 +77,26 @@ fn next(f: &Context<'_>, ctx: &Shared) -> PgResult<i64> {
         .get::<i64>(0)
         .map_err(|e| PgError::internal(e.to_string()))?;
     let s = load(f, oid)?;
-    let v = if !s.called {
+    let replayed = lock(ctx).replayed_value(oid as u32);
+    let v = if let Some(v) = replayed {
+        // Re-executing a statement: the value it got the first time. The sequence never
+        // moves back (values handed out by others meanwhile stay handed out).
+        let keep = if s.called && ((s.inc > 0 && s.last > v) || (s.inc < 0 && s.last < v)) {
+            s.last
+        } else {
+            v
+        };
+        store(f, oid, keep, true)?;
+        let mut g = lock(ctx);
+        g.drew(oid as u32, v);
+        g.currval.insert(oid as u32, v);
+        g.lastval = Some(v);
+        let high = g.seq_high.entry(oid as u32).or_insert(v);
+        if (s.inc > 0 && v > *high) || (s.inc < 0 && v < *high) {
+            *high = v;
+        }
+        return Ok(v);
+    } else if !s.called {
         s.last
     } else {
         match s.last.checked_add(s.inc) {
@@ -106,6 +126,7 @@ fn next(f: &Context<'_>, ctx: &Shared) -> PgResult<i64> {
     };
     store(f, oid, v, true)?;
     let mut g = lock(ctx);
+    g.drew(oid as u32, v);
     g.currval.insert(oid as u32, v);
     g.lastval = Some(v);
     let high = g.seq_high.entry(oid as u32).or_insert(v);

@@ -3,8 +3,6 @@
 //! payload. SQLite tables are derived from the catalog, so ALTERs that SQLite cannot do in place
 //! rebuild the table from its new definition.
 
-use std::sync::Arc;
-
 use rusqlite::types::Value;
 use sqlparser::ast::{
     AlterColumnOperation, AlterTable, AlterTableOperation, ColumnDef, ColumnOption, CommentObject,
@@ -21,9 +19,10 @@ use crate::sql::catalog::{
     RelKind, Sequence, StoredExpr, Table,
 };
 use crate::sql::types::{self, PgType, Scalar};
-use crate::store::Writer;
+use crate::store::WriteConn;
 
 /// What a DDL statement reports back.
+#[derive(Debug, Clone, PartialEq)]
 pub struct DdlOutcome {
     pub tag: String,
     pub notices: Vec<String>,
@@ -45,7 +44,7 @@ fn notice(tag: &str, n: String) -> PgResult<DdlOutcome> {
 
 /// A DDL run: the writer, the statement context, and a working copy of the catalog.
 struct Ddl<'w> {
-    w: &'w mut Writer,
+    w: &'w mut WriteConn,
     ctx: StmtCtx,
     env: Env,
     cat: Catalog,
@@ -58,7 +57,7 @@ fn sqlite_err(e: rusqlite::Error) -> PgError {
 impl Ddl<'_> {
     fn exec(&mut self, sql: &str, params: Vec<Value>) -> PgResult<()> {
         self.w
-            .exec(sql, &params, &self.ctx, true)
+            .exec(sql, &params, &self.ctx)
             .map(|_| ())
             .map_err(sqlite_err)
     }
@@ -66,21 +65,21 @@ impl Ddl<'_> {
     fn oid(&mut self) -> PgResult<u32> {
         let (w, ctx) = (&mut *self.w, self.ctx.clone());
         let mut f =
-            |sql: &str, p: Vec<Value>| w.exec(sql, &p, &ctx, true).map(|_| ()).map_err(sqlite_err);
+            |sql: &str, p: Vec<Value>| w.exec(sql, &p, &ctx).map(|_| ()).map_err(sqlite_err);
         CatalogTxn { cat: &mut self.cat }.alloc_oid(&mut f)
     }
 
     fn put(&mut self, obj: Object) -> PgResult<()> {
         let (w, ctx) = (&mut *self.w, self.ctx.clone());
         let mut f =
-            |sql: &str, p: Vec<Value>| w.exec(sql, &p, &ctx, true).map(|_| ()).map_err(sqlite_err);
+            |sql: &str, p: Vec<Value>| w.exec(sql, &p, &ctx).map(|_| ()).map_err(sqlite_err);
         CatalogTxn { cat: &mut self.cat }.put(obj, &mut f)
     }
 
     fn remove(&mut self, name: &str) -> PgResult<Option<Object>> {
         let (w, ctx) = (&mut *self.w, self.ctx.clone());
         let mut f =
-            |sql: &str, p: Vec<Value>| w.exec(sql, &p, &ctx, true).map(|_| ()).map_err(sqlite_err);
+            |sql: &str, p: Vec<Value>| w.exec(sql, &p, &ctx).map(|_| ()).map_err(sqlite_err);
         CatalogTxn { cat: &mut self.cat }.remove(name, &mut f)
     }
 
@@ -197,13 +196,16 @@ impl DdlStatement {
 }
 
 /// Run a DDL statement on the writer (inside its open transaction).
+/// Run a DDL statement on the writer (inside its open transaction) against the catalog `cat`
+/// the transaction sees; returns the outcome and the catalog as the statement left it.
 pub fn execute(
     stmt: &DdlStatement,
-    w: &mut Writer,
+    w: &mut WriteConn,
+    cat: &Catalog,
     env: &Env,
     ctx: &StmtCtx,
-) -> PgResult<DdlOutcome> {
-    let cat = (*w.catalog).clone();
+) -> PgResult<(DdlOutcome, Catalog)> {
+    let cat = cat.clone();
     let mut d = Ddl {
         w,
         ctx: ctx.clone(),
@@ -214,9 +216,7 @@ pub fn execute(
         DdlStatement::Sql(s) => run(&mut d, s)?,
         DdlStatement::AlterSequence(a) => alter_sequence(&mut d, a)?,
     };
-    let Ddl { w, cat, .. } = d;
-    w.catalog = Arc::new(cat);
-    Ok(out)
+    Ok((out, d.cat))
 }
 
 fn run(d: &mut Ddl, stmt: &Statement) -> PgResult<DdlOutcome> {
@@ -2255,7 +2255,7 @@ fn alter_one(
                     quote(&rt),
                     cond.join(" AND ")
                 );
-                let bad = d.w.exec(&probe, &[], &d.ctx, false).map_err(sqlite_err)?;
+                let bad = d.w.exec(&probe, &[], &d.ctx).map_err(sqlite_err)?;
                 if !bad.rows.is_empty() {
                     return Err(PgError::new(code::FOREIGN_KEY_VIOLATION, format!("insert or update on table \"{}\" violates foreign key constraint \"{n}\"", t.name)).with_constraint(n));
                 }
@@ -2310,7 +2310,6 @@ fn alter_one(
                             ),
                             &[],
                             &d.ctx,
-                            false,
                         )
                         .map_err(sqlite_err)?;
                     if !nulls.rows.is_empty() {
@@ -2480,7 +2479,6 @@ fn add_key_constraint(
                     ),
                     &[],
                     &d.ctx,
-                    false,
                 )
                 .map_err(sqlite_err)?;
             if !nulls.rows.is_empty() {
