@@ -250,8 +250,16 @@ impl Node {
 
     /// Leader: start the next batch if the writer is free, we hold our quorum, and the
     /// quorum checkpoint leaves room. Otherwise requests wait in the queue.
+    ///
+    /// The writer is free only once the previous batch is durable here too: the single
+    /// writer makes it durable before it could run anything else anyway, and requests that
+    /// arrive meanwhile then share the next batch (and its fsync) instead of queueing
+    /// behind a batch of one. Replication to followers stays pipelined.
     pub(crate) fn maybe_execute(&mut self, _journal: &dyn Journal) {
         if self.state != State::Leading || self.snapshot.is_some() {
+            return;
+        }
+        if self.log.tip().count != self.log.durable().count {
             return;
         }
         let ready = self

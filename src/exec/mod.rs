@@ -20,6 +20,7 @@ pub mod outcome;
 mod read;
 pub mod session;
 pub mod settings;
+pub mod stats;
 pub mod stmt;
 pub mod work;
 mod write;
@@ -43,6 +44,8 @@ pub use write::TICK_MS;
 
 /// What readers may see: the catalog and commit count of the last durable commit.
 pub struct Published {
+    /// Counters of the write path.
+    pub stats: stats::Stats,
     catalog: RwLock<Arc<Catalog>>,
     commit_count: AtomicU64,
     /// Wakes readers waiting for a commit count (`bedrock.commit_count` fences).
@@ -52,6 +55,7 @@ pub struct Published {
 impl Published {
     pub fn new(catalog: Arc<Catalog>, commit_count: u64) -> Published {
         Published {
+            stats: stats::Stats::default(),
             catalog: RwLock::new(catalog),
             commit_count: AtomicU64::new(commit_count),
             commits: watch::channel(commit_count).0,

@@ -829,6 +829,7 @@ impl Session {
                 }));
             }
             "bedrock.node_commit_count" => self.shared.published.commit_count().to_string(),
+            "bedrock.group_commit" => self.shared.published.stats.render(),
             "bedrock.state" => status.state.name().to_string(),
             "bedrock.leader" => status.leader.unwrap_or_default(),
             "bedrock.node_name" => self.shared.config.node_name.clone(),

@@ -254,6 +254,7 @@ impl Writer {
         let committed = self.committed.clone();
         let r = self.replay(txn, &committed);
         if let Err(e) = r {
+            crate::exec::stats::Stats::add(&self.published.stats.replay_conflicts, 1);
             let _ = self.w.discard(FRAME);
             if let Some(t) = self.txns.get_mut(&txn) {
                 t.doomed = true;
@@ -277,6 +278,9 @@ impl Writer {
             return Err(serialization_failure("a concurrent schema change"));
         }
         let log = t.log.clone();
+        let stats = &self.published.stats;
+        crate::exec::stats::Stats::add(&stats.replays, 1);
+        crate::exec::stats::Stats::add(&stats.replayed_statements, log.len() as u64);
         let none = Arc::new(AtomicU8::new(0));
         let mut cat = base.clone();
         for item in &log {

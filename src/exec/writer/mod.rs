@@ -139,6 +139,8 @@ struct Writer {
     floors: HashMap<u32, (i64, i64)>,
     /// Transaction operations that arrived while a batch waited for its commit.
     deferred: VecDeque<Command>,
+    /// Requests that succeeded in the open batch (for the statistics).
+    batch_requests: usize,
 }
 
 /// Start the writer thread.
@@ -162,6 +164,7 @@ pub fn spawn(
         txns: HashMap::new(),
         floors: HashMap::new(),
         deferred: VecDeque::new(),
+        batch_requests: 0,
     };
     std::thread::Builder::new()
         .name("bedrock-writer".into())
@@ -273,6 +276,7 @@ impl Writer {
         let Some(t) = self.live.take() else {
             return;
         };
+        super::stats::Stats::add(&self.published.stats.parks, 1);
         if self.w.has_savepoint(FRAME) && self.w.discard(FRAME).is_err() {
             let _ = self.w.rollback();
         }
@@ -388,6 +392,7 @@ impl Writer {
             });
         }
         let body = self.w.body();
+        self.batch_requests = executed.iter().filter(|e| e.ok).count();
         self.batch = Some(OpenBatch {
             id: batch,
             catalog,
@@ -569,6 +574,7 @@ impl Writer {
             Some(b) => match self.batch.take() {
                 Some(ob) if ob.id == b => match self.w.commit(&entry) {
                     Ok(()) => {
+                        self.published.stats.batch(self.batch_requests);
                         for t in &ob.committing {
                             self.txns.remove(t);
                         }
