@@ -40,6 +40,7 @@ pub mod code {
     pub const INVALID_SAVEPOINT_SPECIFICATION: &str = "3B001";
     pub const SERIALIZATION_FAILURE: &str = "40001";
     pub const STATEMENT_COMPLETION_UNKNOWN: &str = "40003";
+    pub const DEADLOCK_DETECTED: &str = "40P01";
     pub const SYNTAX_ERROR: &str = "42601";
     pub const INSUFFICIENT_PRIVILEGE: &str = "42501";
     pub const UNDEFINED_COLUMN: &str = "42703";
@@ -313,6 +314,8 @@ fn known_code(c: &str) -> Option<&'static str> {
         INVALID_BINARY_REPRESENTATION,
         STATEMENT_COMPLETION_UNKNOWN,
         SERIALIZATION_FAILURE,
+        DEADLOCK_DETECTED,
+        LOCK_NOT_AVAILABLE,
         CANNOT_CONNECT_NOW,
         UNTRANSLATABLE_CHARACTER,
         // Raised by the SQL function library (src/sql/functions, `xcode`).

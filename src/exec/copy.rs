@@ -48,6 +48,8 @@ fn raw(sql: String, params: Vec<Value>, ctx: crate::log::StmtCtx, target: &str) 
         target: Some(target.to_string()),
         session: SessionIn::default(),
         deadline_ms: 0,
+        lock_timeout_ms: 0,
+        locking: None,
     }
 }
 

@@ -81,6 +81,8 @@ pub struct Session {
     pub(super) txn: Option<WriteTxn>,
     /// Savepoints declared before the first write (sent to the writer with it).
     pub(super) early_savepoints: Vec<String>,
+    /// Every savepoint active in the block (innermost last).
+    active_savepoints: Vec<String>,
     /// Reads of a REPEATABLE READ / SERIALIZABLE block before its first write, with the
     /// digest of what they returned: checked again at the writer when it writes.
     pub(super) snapshot_reads: Vec<(super::work::StmtWork, u64)>,
@@ -123,6 +125,7 @@ impl Session {
             read_conn: None,
             txn: None,
             early_savepoints: Vec::new(),
+            active_savepoints: Vec::new(),
             snapshot_reads: Vec::new(),
             copy_staging: Vec::new(),
             currval: HashMap::new(),
@@ -291,6 +294,7 @@ impl Session {
             Parsed::Discard => Plan::NoOp("DISCARD ALL".into()),
             Parsed::Copy(_) => Plan::NoOp("COPY".into()),
             Parsed::Show(name) => Plan::Show(name.clone()),
+            Parsed::Lock(l) => Plan::Lock(l.clone()),
             Parsed::AlterSequence(a) => {
                 Plan::Ddl(translate::ddl::DdlStatement::AlterSequence(a.clone()))
             }
@@ -464,9 +468,15 @@ impl Session {
         }
     }
 
+    /// An error in a block: it fails. Without a savepoint to return to, its transaction is
+    /// over — as in PostgreSQL, which aborts it at once and frees its locks, leaving only
+    /// ROLLBACK to the client.
     pub fn mark_failed(&mut self) {
         if let Block::Open { failed, .. } = &mut self.block {
             *failed = true;
+            if self.active_savepoints.is_empty() {
+                self.abort_writes();
+            }
         }
     }
 
@@ -493,6 +503,7 @@ impl Session {
         let committed = commit && result.is_ok();
         self.end_snapshot();
         self.early_savepoints.clear();
+        self.active_savepoints.clear();
         self.snapshot_reads.clear();
         self.block = Block::Idle;
         self.txn_start = 0;
@@ -528,11 +539,19 @@ impl Session {
         followed_by_sync: bool,
     ) -> PgResult<Response> {
         let mut stmt = stmt.clone();
-        // A statement translated against a catalog that changed before the writer ran it
-        // is translated again (a few times at most: DDL is rare).
-        for _ in 0..4 {
+        let mut stale = 0;
+        loop {
             match self.run_once(&stmt, params, followed_by_sync).await {
+                // Translated against a catalog that changed before the writer ran it:
+                // translate again (a few times at most: DDL is rare).
                 Err(e) if e.message == STALE => {
+                    stale += 1;
+                    if stale > 4 {
+                        return Err(PgError::new(
+                            code::SERIALIZATION_FAILURE,
+                            "could not serialize access due to concurrent schema changes",
+                        ));
+                    }
                     let fresh = self.prepare(
                         stmt.text.clone(),
                         stmt.parsed.clone(),
@@ -540,13 +559,20 @@ impl Session {
                     )?;
                     stmt = Arc::new(fresh);
                 }
+                // An autocommit statement needs a row another transaction holds: wait for
+                // it to end (bounded by lock_timeout and statement_timeout), then run again.
+                Err(e) if super::write::blocker_of(&e).is_some() => {
+                    let blocker = super::write::blocker_of(&e).unwrap_or(0);
+                    let lock_timeout = self
+                        .settings
+                        .get("lock_timeout")
+                        .and_then(|v| settings::parse_duration_ms(&v, 1))
+                        .unwrap_or(0);
+                    self.wait_for(blocker, lock_timeout).await?;
+                }
                 other => return other,
             }
         }
-        Err(PgError::new(
-            code::SERIALIZATION_FAILURE,
-            "could not serialize access due to concurrent schema changes",
-        ))
     }
 
     async fn run_once(
@@ -608,6 +634,7 @@ impl Session {
             // DEALLOCATE names the protocol's prepared statements: the protocol does it.
             Plan::Deallocate(_) => Ok(Response::Done("DEALLOCATE".into())),
             Plan::Copy(_) => Err(PgError::unsupported("this form of COPY")),
+            Plan::Lock(l) => self.lock_tables(l).await.map(Response::Done),
             Plan::Ddl(ast) => self
                 .run_ddl(stmt, ast, followed_by_sync)
                 .await
@@ -681,6 +708,7 @@ impl Session {
             }
             TxnOp::Savepoint(name) => {
                 self.require_block("SAVEPOINT")?;
+                self.active_savepoints.push(name.clone());
                 match &self.txn {
                     Some(_) => {
                         self.txn_savepoint_op(super::writer::TxnOp::Savepoint(name))
@@ -692,6 +720,12 @@ impl Session {
             }
             TxnOp::Release(name) => {
                 self.require_block("RELEASE SAVEPOINT")?;
+                let i = self
+                    .active_savepoints
+                    .iter()
+                    .rposition(|s| *s == name)
+                    .ok_or_else(|| no_savepoint(&name))?;
+                self.active_savepoints.truncate(i);
                 match &self.txn {
                     Some(_) => {
                         self.txn_savepoint_op(super::writer::TxnOp::Release(name))
@@ -710,6 +744,12 @@ impl Session {
             }
             TxnOp::RollbackTo(name) => {
                 self.require_block("ROLLBACK TO SAVEPOINT")?;
+                let i = self
+                    .active_savepoints
+                    .iter()
+                    .rposition(|s| *s == name)
+                    .ok_or_else(|| no_savepoint(&name))?;
+                self.active_savepoints.truncate(i + 1);
                 match &self.txn {
                     Some(_) => {
                         self.txn_savepoint_op(super::writer::TxnOp::RollbackTo(name))

@@ -15,6 +15,7 @@ use crate::log::codec::{Reader, Writer};
 use crate::log::{DecodeError, RequestId, Statement, StmtCtx};
 use crate::sql::catalog::Catalog;
 use crate::sql::translate::ddl::DdlOutcome;
+use crate::sql::translate::{LockWait, Locking};
 use crate::store::QueryOutput;
 
 /// Session state a statement's SQL functions read (`currval`, `lastval`).
@@ -45,6 +46,10 @@ pub struct StmtWork {
     pub session: SessionIn,
     /// Absolute deadline (ms since the epoch, 0 = none): `statement_timeout`.
     pub deadline_ms: u64,
+    /// `lock_timeout` (ms, 0 = none): longest wait for a row another transaction holds.
+    pub lock_timeout_ms: u64,
+    /// The row locks of a `SELECT … FOR UPDATE / FOR SHARE`.
+    pub locking: Option<Locking>,
 }
 
 /// A DDL statement, as PostgreSQL text: the writer translates and runs it against the catalog
@@ -90,6 +95,23 @@ fn put_stmt(w: &mut Writer, s: &StmtWork) {
     }
     encode_values(w, &[s.session.lastval.map_or(Value::Null, Value::Integer)]);
     w.u64(s.deadline_ms);
+    w.u64(s.lock_timeout_ms);
+    match &s.locking {
+        None => w.u8(0),
+        Some(l) => {
+            w.u8(match l.wait {
+                LockWait::Block => 1,
+                LockWait::Nowait => 2,
+                LockWait::SkipLocked => 3,
+            });
+            w.bool(l.exclusive);
+            w.u32(l.targets.len() as u32);
+            for (t, c) in &l.targets {
+                w.bytes(t.as_bytes());
+                w.u32(*c as u32);
+            }
+        }
+    }
 }
 
 fn get_stmt(r: &mut Reader) -> Result<StmtWork, DecodeError> {
@@ -106,13 +128,38 @@ fn get_stmt(r: &mut Reader) -> Result<StmtWork, DecodeError> {
         Some(Value::Integer(v)) => Some(*v),
         _ => None,
     };
+    let deadline_ms = r.u64()?;
+    let lock_timeout_ms = r.u64()?;
+    let locking = match r.u8()? {
+        0 => None,
+        w @ 1..=3 => {
+            let exclusive = r.bool()?;
+            let n = r.len_prefix(8)?;
+            let mut targets = Vec::with_capacity(n);
+            for _ in 0..n {
+                targets.push((r.string()?, r.u32()? as usize));
+            }
+            Some(Locking {
+                targets,
+                exclusive,
+                wait: match w {
+                    1 => LockWait::Block,
+                    2 => LockWait::Nowait,
+                    _ => LockWait::SkipLocked,
+                },
+            })
+        }
+        t => return Err(DecodeError::BadTag(t)),
+    };
     Ok(StmtWork {
         generation,
         stmt,
         reads_catalog,
         target: (!target.is_empty()).then_some(target),
         session: SessionIn { currval, lastval },
-        deadline_ms: r.u64()?,
+        deadline_ms,
+        lock_timeout_ms,
+        locking,
     })
 }
 
@@ -219,6 +266,9 @@ pub enum Done {
 pub enum Retry {
     /// Translated against a catalog that has changed since: translate again.
     Stale,
+    /// It needs a row that interactive transaction `blocker` holds: wait for it to end
+    /// (`Command::WaitFor`), then submit again.
+    Locked { blocker: u64 },
 }
 
 /// The full result of one request, handed to the session that submitted it.
@@ -349,6 +399,12 @@ mod tests {
                 lastval: Some(9),
             },
             deadline_ms: 5,
+            lock_timeout_ms: 100,
+            locking: Some(Locking {
+                targets: vec![("t".into(), 3)],
+                exclusive: true,
+                wait: LockWait::SkipLocked,
+            }),
         };
         for w in [
             Work::Stmt(s.clone()),

@@ -47,6 +47,12 @@ impl Session {
                 SessionIn::default()
             },
             deadline_ms: self.deadline_ms(),
+            lock_timeout_ms: self
+                .settings
+                .get("lock_timeout")
+                .and_then(|v| super::settings::parse_duration_ms(&v, 1))
+                .unwrap_or(0),
+            locking: p.locking.clone(),
         }
     }
 
@@ -185,6 +191,7 @@ impl Session {
             }
             (_, Some(WorkResult::Failed(e))) => Err(e),
             (_, Some(WorkResult::Retry(work::Retry::Stale))) => Err(stale()),
+            (_, Some(WorkResult::Retry(work::Retry::Locked { blocker }))) => Err(locked(blocker)),
             (Outcome::Failed { result }, _) => Err(work::failure_from_bytes(&result)),
             _ => Err(PgError::internal("the write got no answer")),
         }
@@ -251,6 +258,67 @@ impl Session {
         r
     }
 
+    /// Wait until transaction `blocker` ends (its locks are free), within the statement's
+    /// deadline and `lock_timeout`.
+    pub(super) async fn wait_for(&mut self, blocker: u64, lock_timeout_ms: u64) -> PgResult<()> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let sent = self.shared.writer.send(Command::WaitFor {
+            blocker,
+            deadline_ms: self.deadline_ms(),
+            lock_timeout_ms,
+            cancel: self.cancel.flag(),
+            reply,
+        });
+        if !sent {
+            return Err(PgError::new(
+                code::CANNOT_CONNECT_NOW,
+                "the writer has stopped",
+            ));
+        }
+        rx.await.unwrap_or_else(|_| {
+            Err(PgError::new(
+                code::CANNOT_CONNECT_NOW,
+                "the writer has stopped",
+            ))
+        })
+    }
+
+    /// `LOCK TABLE`: only in a transaction block; the tables must exist.
+    pub(super) async fn lock_tables(
+        &mut self,
+        l: &crate::sql::statement::LockStmt,
+    ) -> PgResult<String> {
+        if !matches!(
+            self.block,
+            Block::Open {
+                implicit: false,
+                ..
+            }
+        ) {
+            return Err(PgError::new(
+                code::NO_ACTIVE_SQL_TRANSACTION,
+                "LOCK TABLE can only be used in transaction blocks",
+            ));
+        }
+        let cat = self.catalog();
+        for t in &l.tables {
+            if cat.table(t).is_none() {
+                return Err(PgError::new(
+                    code::UNDEFINED_TABLE,
+                    format!("relation \"{t}\" does not exist"),
+                ));
+            }
+        }
+        if l.blocks_writers && self.block_read_only() {
+            return Err(PgError::new(
+                code::READ_ONLY_SQL_TRANSACTION,
+                "cannot execute LOCK TABLE in a read-only transaction",
+            ));
+        }
+        self.txn_do(TxnOp::LockTable(l.clone())).await?;
+        Ok("LOCK TABLE".into())
+    }
+
     /// A savepoint operation once the block wrote.
     pub(super) async fn txn_savepoint_op(&mut self, op: TxnOp) -> PgResult<()> {
         self.txn_do(op).await.map(|_| ())
@@ -277,6 +345,19 @@ impl Session {
             self.shared.writer.send(Command::Abort { txn: t.id });
         }
     }
+}
+
+/// Message of the error that makes a statement wait for transaction `blocker` and run again
+/// (never sent).
+const LOCKED: &str = "__bedrock_locked:";
+
+fn locked(blocker: u64) -> PgError {
+    PgError::new(code::LOCK_NOT_AVAILABLE, format!("{LOCKED}{blocker}"))
+}
+
+/// The transaction an autocommit statement must wait for, if `e` says so.
+pub(super) fn blocker_of(e: &PgError) -> Option<u64> {
+    e.message.strip_prefix(LOCKED)?.parse().ok()
 }
 
 fn stale() -> PgError {

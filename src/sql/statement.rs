@@ -21,6 +21,21 @@ pub enum Parsed {
     Show(String),
     /// `ALTER SEQUENCE` (sqlparser does not parse it).
     AlterSequence(AlterSequence),
+    /// `LOCK [TABLE] name [, …] [IN mode MODE] [NOWAIT]`.
+    Lock(LockStmt),
+}
+
+/// `LOCK TABLE`: the tables, whether the mode keeps other writers out entirely (everything
+/// from SHARE UPDATE EXCLUSIVE up; SHARE only against writers, not other SHARE holders), and
+/// NOWAIT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LockStmt {
+    pub tables: Vec<String>,
+    /// The mode conflicts with other writers (SHARE and above).
+    pub blocks_writers: bool,
+    /// The mode conflicts with other holders of the same mode (anything but SHARE).
+    pub exclusive: bool,
+    pub nowait: bool,
 }
 
 /// `ALTER SEQUENCE [IF EXISTS] name option …`. None = option not given; for MINVALUE/MAXVALUE
@@ -271,7 +286,7 @@ pub fn parse(text: &str) -> PgResult<Parsed> {
         Some("checkpoint") if toks.len() == 1 => return Ok(Parsed::NoOp("CHECKPOINT".into())),
         Some("discard") if kw(toks.get(1)).as_deref() == Some("all") => return Ok(Parsed::Discard),
         Some("do") => return Err(PgError::unsupported("DO blocks (procedural code)")),
-        Some("lock") => return Ok(Parsed::NoOp("LOCK TABLE".into())),
+        Some("lock") => return parse_lock(&toks[1..]).map(Parsed::Lock),
         // sqlparser knows `RESET name` only; `RESET TIME ZONE` is `RESET timezone`.
         Some("reset")
             if toks.len() == 3
@@ -330,6 +345,98 @@ fn show_name(toks: &[Token]) -> PgResult<String> {
         return Err(PgError::syntax("syntax error at end of input"));
     }
     Ok(name)
+}
+
+/// `LOCK [TABLE] [ONLY] name [*] [, …] [IN mode MODE] [NOWAIT]` from the tokens after LOCK.
+fn parse_lock(toks: &[Token]) -> PgResult<LockStmt> {
+    let mut i = 0;
+    if kw(toks.get(i)).as_deref() == Some("table") {
+        i += 1;
+    }
+    let mut tables = Vec::new();
+    loop {
+        if kw(toks.get(i)).as_deref() == Some("only") {
+            i += 1;
+        }
+        let mut name = ident_of(
+            toks.get(i)
+                .ok_or_else(|| PgError::syntax("syntax error at end of input"))?,
+        )
+        .ok_or_else(|| near(toks.get(i)))?;
+        i += 1;
+        if matches!(toks.get(i), Some(Token::Period)) {
+            // schema.table: only public is known.
+            let t = toks
+                .get(i + 1)
+                .and_then(ident_of)
+                .ok_or_else(|| near(toks.get(i + 1)))?;
+            if name != "public" {
+                return Err(PgError::new(
+                    code::UNDEFINED_TABLE,
+                    format!("relation \"{name}.{t}\" does not exist"),
+                ));
+            }
+            name = t;
+            i += 2;
+        }
+        if matches!(toks.get(i), Some(Token::Mul)) {
+            i += 1;
+        }
+        tables.push(name);
+        if matches!(toks.get(i), Some(Token::Comma)) {
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    let mut mode = "access exclusive".to_string();
+    if kw(toks.get(i)).as_deref() == Some("in") {
+        i += 1;
+        let mut words = Vec::new();
+        while let Some(w) = kw(toks.get(i)) {
+            i += 1;
+            if w == "mode" {
+                break;
+            }
+            words.push(w);
+        }
+        mode = words.join(" ");
+    }
+    let nowait = kw(toks.get(i)).as_deref() == Some("nowait");
+    if nowait {
+        i += 1;
+    }
+    if matches!(toks.get(i), Some(Token::SemiColon)) {
+        i += 1;
+    }
+    if i != toks.len() {
+        return Err(near(toks.get(i)));
+    }
+    let (blocks_writers, exclusive) = match mode.as_str() {
+        "access share" | "row share" | "row exclusive" => (false, false),
+        "share" => (true, false),
+        "share update exclusive" | "share row exclusive" | "exclusive" | "access exclusive" => {
+            (true, true)
+        }
+        _ => {
+            return Err(PgError::syntax(format!(
+                "syntax error at or near \"{mode}\""
+            )));
+        }
+    };
+    Ok(LockStmt {
+        tables,
+        blocks_writers,
+        exclusive,
+        nowait,
+    })
+}
+
+fn near(t: Option<&Token>) -> PgError {
+    match t {
+        Some(t) => PgError::syntax(format!("syntax error at or near \"{t}\"")),
+        None => PgError::syntax("syntax error at end of input"),
+    }
 }
 
 fn ident_of(t: &Token) -> Option<String> {
@@ -849,6 +956,24 @@ mod tests {
             Parsed::NoOp(_)
         ));
         assert!(parse("copy t from '/etc/passwd'").is_err());
+    }
+
+    #[test]
+    fn lock_table_forms() {
+        let lock = |t: &str| match parse(t) {
+            Ok(Parsed::Lock(l)) => l,
+            other => panic!("{t}: {other:?}"),
+        };
+        let l = lock("LOCK TABLE a, public.b IN SHARE MODE NOWAIT");
+        assert_eq!(l.tables, vec!["a".to_string(), "b".into()]);
+        assert!(l.blocks_writers && !l.exclusive && l.nowait);
+        let l = lock("lock t");
+        assert!(l.blocks_writers && l.exclusive && !l.nowait);
+        let l = lock("LOCK TABLE ONLY t * IN ROW EXCLUSIVE MODE;");
+        assert!(!l.blocks_writers);
+        assert!(parse("LOCK TABLE t IN FUNNY MODE").is_err());
+        assert!(parse("LOCK TABLE").is_err());
+        assert!(parse("LOCK TABLE t garbage").is_err());
     }
 
     #[test]

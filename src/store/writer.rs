@@ -52,6 +52,14 @@ impl WriteConn {
         &self.conn
     }
 
+    /// Watch the rows statements change (the writer's lock manager).
+    pub fn update_hook<F>(&mut self, hook: F) -> rusqlite::Result<()>
+    where
+        F: FnMut(rusqlite::hooks::Action, &str, &str, i64) + Send + 'static,
+    {
+        self.conn.conn.update_hook(Some(hook))
+    }
+
     /// The durable tip of the journal.
     pub fn tip(&self) -> LogPos {
         self.tip

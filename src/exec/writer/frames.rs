@@ -3,22 +3,22 @@
 //! client saw. Its frame is open only while it is the one using the writer; running the log
 //! again on the current database must reproduce every digest — then the transaction's client
 //! cannot tell it was not running there all along, and it commits there (serializable). If a
-//! digest differs, something it read changed under it: it fails with `40001`.
+//! digest differs, something it read changed under it: it fails with `40001`. The rows it
+//! wrote or locked cannot change under it: it holds them ([`super::locks`]).
 
 use std::collections::HashMap;
-use std::hash::Hasher;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU8;
 
-use rusqlite::types::Value;
-
-use super::{FRAME, Writer, storage};
+use super::locks::Need;
+use super::statement::{Ran, digest_ddl, digest_of, run_ddl, run_statement};
+use super::{FRAME, TxnId, Writer, storage};
 use crate::error::{PgError, PgResult, code};
-use crate::exec::work::{self, DdlWork, Done, SessionOut, StmtOut, StmtWork};
+use crate::exec::work::{self, DdlWork, Done, StmtWork};
 use crate::log::SeqRun;
 use crate::sql::catalog::Catalog;
-use crate::sql::translate::ddl::DdlOutcome;
-use crate::store::{Progress, QueryOutput, WriteConn};
+use crate::sql::statement::LockStmt;
+use crate::sql::translate::LockWait;
 
 /// One operation of an interactive transaction.
 #[derive(Debug, Clone)]
@@ -30,6 +30,19 @@ pub enum TxnOp {
     Savepoint(String),
     Release(String),
     RollbackTo(String),
+    /// `LOCK TABLE`: table locks against other writers (no effect on the database).
+    LockTable(LockStmt),
+}
+
+/// What a transaction operation came to.
+pub(super) enum Step {
+    Reply(PgResult<Done>),
+    /// It needs what transaction `blocker` holds: run it again when that one ends.
+    Wait {
+        blocker: TxnId,
+        lock_timeout_ms: u64,
+        deadline_ms: u64,
+    },
 }
 
 /// What the log of a transaction holds.
@@ -81,7 +94,7 @@ impl Txn {
 
     fn note_drawn(&mut self, drawn: &[SeqRun]) {
         for r in drawn {
-            for i in 0..r.count {
+            for i in [0, r.count.saturating_sub(1)] {
                 let v = r.value(i);
                 let e = self.seq_high.entry(r.oid).or_insert(v);
                 let step = if r.step != 0 { r.step } else { 1 };
@@ -91,13 +104,20 @@ impl Txn {
             }
         }
     }
+
+    fn savepoint_at(&self, name: &str) -> PgResult<usize> {
+        self.savepoints
+            .iter()
+            .rposition(|(n, _)| n == name)
+            .ok_or_else(|| no_savepoint(name))
+    }
 }
 
 fn user_savepoint(name: &str) -> String {
     format!("u:{name}")
 }
 
-fn serialization_failure(why: &str) -> PgError {
+pub(super) fn serialization_failure(why: &str) -> PgError {
     PgError::new(
         code::SERIALIZATION_FAILURE,
         format!("could not serialize access due to {why}"),
@@ -105,32 +125,70 @@ fn serialization_failure(why: &str) -> PgError {
     .with_hint("The transaction might succeed if retried.")
 }
 
+fn no_wait(what: &str) -> PgError {
+    PgError::new(
+        code::LOCK_NOT_AVAILABLE,
+        format!("could not obtain lock on {what}"),
+    )
+}
+
+fn deadlock() -> PgError {
+    PgError::new(code::DEADLOCK_DETECTED, "deadlock detected").with_detail(
+        "The transaction waited for another one that waits for it; this statement was canceled.",
+    )
+}
+
+fn stale() -> PgError {
+    PgError::new(code::SERIALIZATION_FAILURE, crate::exec::session::STALE)
+}
+
+fn no_savepoint(name: &str) -> PgError {
+    PgError::new(
+        code::INVALID_SAVEPOINT_SPECIFICATION,
+        format!("savepoint \"{name}\" does not exist"),
+    )
+}
+
+/// A statement blocked by another transaction: what to report or how long to wait.
+struct Blocked {
+    blocker: TxnId,
+    nowait: bool,
+    what: String,
+    lock_timeout_ms: u64,
+    deadline_ms: u64,
+}
+
 impl Writer {
     /// Run one operation of interactive transaction `txn` in its frame.
-    pub(super) fn txn_op(
-        &mut self,
-        txn: super::TxnId,
-        op: TxnOp,
-        cancel: &Arc<AtomicU8>,
-    ) -> PgResult<Done> {
+    pub(super) fn txn_op(&mut self, txn: TxnId, op: TxnOp, cancel: &Arc<AtomicU8>) -> Step {
         let deadline = match &op {
             TxnOp::Stmt(s) | TxnOp::Check(s, _) => s.deadline_ms,
             TxnOp::Ddl(d) => d.deadline_ms,
             _ => 0,
         };
-        work::check_stop(deadline, cancel)?;
+        if let Err(e) = work::check_stop(deadline, cancel) {
+            return Step::Reply(Err(e));
+        }
         let committed = self.committed.clone();
         let t = self.txns.entry(txn).or_insert_with(|| Txn::new(&committed));
         if t.doomed {
-            return Err(serialization_failure("a concurrent update"));
+            return Step::Reply(Err(serialization_failure("a concurrent update")));
         }
-        // Savepoint operations before the first statement need no frame.
         if t.log.is_empty() && self.live != Some(txn) {
             t.catalog = committed.clone();
             t.base_generation = committed.generation;
         }
-        self.make_live(txn)?;
-        let r = self.run_op(txn, op, cancel);
+        if let TxnOp::LockTable(l) = &op {
+            return self.lock_tables(txn, l);
+        }
+        if let Err(e) = self.make_live(txn) {
+            return Step::Reply(Err(e));
+        }
+        let r = match self.run_op(txn, op, cancel) {
+            Ok(Ok(d)) => Step::Reply(Ok(d)),
+            Ok(Err(b)) => self.blocked(txn, b),
+            Err(e) => Step::Reply(Err(e)),
+        };
         if self.w.transaction_lost() {
             // SQLite rolled the whole transaction back (an interrupted write): the frame is
             // gone, its log is not.
@@ -139,7 +197,66 @@ impl Writer {
         r
     }
 
-    fn run_op(&mut self, txn: super::TxnId, op: TxnOp, cancel: &Arc<AtomicU8>) -> PgResult<Done> {
+    /// A statement of `txn` needs what another transaction holds.
+    fn blocked(&mut self, txn: TxnId, b: Blocked) -> Step {
+        if b.nowait {
+            return Step::Reply(Err(no_wait(&b.what)));
+        }
+        if !self.lk.locks().wait(txn, b.blocker) {
+            return Step::Reply(Err(deadlock()));
+        }
+        Step::Wait {
+            blocker: b.blocker,
+            lock_timeout_ms: b.lock_timeout_ms,
+            deadline_ms: b.deadline_ms,
+        }
+    }
+
+    /// `LOCK TABLE` in a mode that keeps other writers out.
+    fn lock_tables(&mut self, txn: TxnId, l: &LockStmt) -> Step {
+        if !l.blocks_writers {
+            return Step::Reply(Ok(Done::Ok));
+        }
+        let needs: Vec<Need> = l
+            .tables
+            .iter()
+            .map(|t| Need::Row((t.clone(), None), l.exclusive))
+            .collect();
+        let blocker = {
+            let locks = self.lk.locks();
+            needs
+                .iter()
+                .zip(&l.tables)
+                .find_map(|(n, t)| locks.blocker(Some(txn), n).map(|b| (b, t.clone())))
+        };
+        if let Some((blocker, table)) = blocker {
+            return self.blocked(
+                txn,
+                Blocked {
+                    blocker,
+                    nowait: l.nowait,
+                    what: format!("relation \"{table}\""),
+                    lock_timeout_ms: 0,
+                    deadline_ms: 0,
+                },
+            );
+        }
+        let mut locks = self.lk.locks();
+        for n in needs {
+            if let Need::Row(key, ex) = n {
+                locks.acquire(txn, key, ex);
+            }
+        }
+        Step::Reply(Ok(Done::Ok))
+    }
+
+    /// Ok(Err(blocked)): the statement waits for another transaction.
+    fn run_op(
+        &mut self,
+        txn: TxnId,
+        op: TxnOp,
+        cancel: &Arc<AtomicU8>,
+    ) -> PgResult<Result<Done, Blocked>> {
         let Some(cat) = self.txns.get(&txn).map(|t| t.catalog.clone()) else {
             return Err(PgError::internal("transaction vanished"));
         };
@@ -152,9 +269,15 @@ impl Writer {
             TxnOp::Check(s, expect) => {
                 // A read the block made from its snapshot before its first write: it must
                 // still return the same here, where the block now runs.
-                let out =
-                    in_statement_savepoint(&mut self.w, |w| run_statement(w, &s, &cat, cancel))?;
-                let digest = digest_rows(&out.out);
+                let out = match self.statement_in_frame(txn, &s, &cat, cancel)? {
+                    Ran::Done(o) => o,
+                    Ran::Blocked(_) => {
+                        return Err(serialization_failure(
+                            "read/write dependencies among transactions",
+                        ));
+                    }
+                };
+                let digest = digest_of(&out.out);
                 if digest != expect {
                     return Err(serialization_failure(
                         "read/write dependencies among transactions",
@@ -163,36 +286,82 @@ impl Writer {
                 if let Some(t) = self.txns.get_mut(&txn) {
                     t.log.push(Item::Stmt { work: s, digest });
                 }
-                Ok(Done::Ok)
+                Ok(Ok(Done::Ok))
             }
             TxnOp::Stmt(s) => {
-                let out =
-                    in_statement_savepoint(&mut self.w, |w| run_statement(w, &s, &cat, cancel))?;
+                let r = self.statement_in_frame(txn, &s, &cat, cancel);
                 let drawn = self.w.drawn().to_vec();
-                let mut logged = s;
-                logged.stmt.ctx.seq = drawn.clone();
-                let digest = digest_rows(&out.out);
                 if let Some(t) = self.txns.get_mut(&txn) {
                     t.note_drawn(&drawn);
+                }
+                let out = match r {
+                    Ok(Ran::Done(o)) => o,
+                    Ok(Ran::Blocked(blocker)) => {
+                        let (nowait, what) = match &s.locking {
+                            Some(l) => (
+                                l.wait == LockWait::Nowait,
+                                format!(
+                                    "row in relation \"{}\"",
+                                    l.targets.first().map(|t| t.0.as_str()).unwrap_or("")
+                                ),
+                            ),
+                            None => (false, "row".into()),
+                        };
+                        return Ok(Err(Blocked {
+                            blocker,
+                            nowait,
+                            what,
+                            lock_timeout_ms: s.lock_timeout_ms,
+                            deadline_ms: s.deadline_ms,
+                        }));
+                    }
+                    Err(e) => {
+                        // What the failed statement drew stays drawn: inside the frame now,
+                        // outside it when the transaction ends (seq_high).
+                        if !self.w.transaction_lost() {
+                            self.keep_drawn(&drawn);
+                        }
+                        return Err(e);
+                    }
+                };
+                let mut logged = s;
+                logged.stmt.ctx.seq = drawn;
+                let digest = digest_of(&out.out);
+                if let Some(t) = self.txns.get_mut(&txn) {
                     t.log.push(Item::Stmt {
                         work: logged,
                         digest,
                     });
                 }
-                Ok(Done::Rows(out))
+                Ok(Ok(Done::Rows(out)))
             }
             TxnOp::Ddl(d) => {
                 if d.generation != cat.generation {
                     return Err(stale());
                 }
-                let (outcome, catalog) =
-                    in_statement_savepoint(&mut self.w, |w| run_ddl(w, &d, &cat, cancel))?;
+                const STMT: &str = "__bedrock_stmt";
+                self.w.savepoint(STMT).map_err(storage)?;
+                let r = run_ddl(&mut self.w, &d, &cat, cancel);
+                let (outcome, catalog) = match r {
+                    Ok(v) => {
+                        if !self.w.transaction_lost() {
+                            self.w.release(STMT).map_err(storage)?;
+                        }
+                        v
+                    }
+                    Err(e) => {
+                        if !self.w.transaction_lost() {
+                            let _ = self.w.discard(STMT);
+                        }
+                        return Err(e);
+                    }
+                };
                 let digest = digest_ddl(&outcome);
                 if let Some(t) = self.txns.get_mut(&txn) {
                     t.catalog = catalog.clone();
                     t.log.push(Item::Ddl { work: d, digest });
                 }
-                Ok(Done::Ddl { outcome, catalog })
+                Ok(Ok(Done::Ddl { outcome, catalog }))
             }
             TxnOp::Savepoint(name) => {
                 self.w.savepoint(&user_savepoint(&name)).map_err(storage)?;
@@ -200,33 +369,25 @@ impl Writer {
                     t.savepoints.push((name.clone(), t.log.len()));
                     t.log.push(Item::Savepoint { name, catalog: cat });
                 }
-                Ok(Done::Ok)
+                Ok(Ok(Done::Ok))
             }
             TxnOp::Release(name) => {
                 let t = self
                     .txns
                     .get_mut(&txn)
                     .ok_or_else(|| PgError::internal("transaction vanished"))?;
-                let i = t
-                    .savepoints
-                    .iter()
-                    .rposition(|(n, _)| *n == name)
-                    .ok_or_else(|| no_savepoint(&name))?;
+                let i = t.savepoint_at(&name)?;
                 t.savepoints.truncate(i);
                 t.log.push(Item::Release(name.clone()));
                 self.w.release(&user_savepoint(&name)).map_err(storage)?;
-                Ok(Done::Ok)
+                Ok(Ok(Done::Ok))
             }
             TxnOp::RollbackTo(name) => {
                 let t = self
                     .txns
                     .get_mut(&txn)
                     .ok_or_else(|| PgError::internal("transaction vanished"))?;
-                let i = t
-                    .savepoints
-                    .iter()
-                    .rposition(|(n, _)| *n == name)
-                    .ok_or_else(|| no_savepoint(&name))?;
+                let i = t.savepoint_at(&name)?;
                 let at = t.savepoints[i].1;
                 t.savepoints.truncate(i + 1);
                 if let Some(Item::Savepoint { catalog, .. }) = t.log.get(at) {
@@ -237,14 +398,47 @@ impl Writer {
                 self.w
                     .rollback_to(&user_savepoint(&name))
                     .map_err(storage)?;
-                Ok(Done::Catalog(catalog))
+                // Values handed out after the savepoint stay handed out.
+                let high = t.seq_high.clone();
+                for (oid, v) in high {
+                    let _ = self.apply_floor(oid, v);
+                }
+                Ok(Ok(Done::Catalog(catalog)))
+            }
+            TxnOp::LockTable(_) => Ok(Ok(Done::Ok)),
+        }
+    }
+
+    /// Run one statement of `txn` in its frame, atomically: if it fails or is blocked,
+    /// nothing of it stays.
+    fn statement_in_frame(
+        &mut self,
+        txn: TxnId,
+        s: &StmtWork,
+        cat: &Arc<Catalog>,
+        cancel: &Arc<AtomicU8>,
+    ) -> PgResult<Ran> {
+        const STMT: &str = "__bedrock_stmt";
+        self.w.savepoint(STMT).map_err(storage)?;
+        let r = run_statement(&mut self.w, &self.lk, Some(txn), s, cat, cancel);
+        if self.w.transaction_lost() {
+            return r;
+        }
+        match r {
+            Ok(Ran::Done(o)) => {
+                self.w.release(STMT).map_err(storage)?;
+                Ok(Ran::Done(o))
+            }
+            other => {
+                let _ = self.w.discard(STMT);
+                other
             }
         }
     }
 
     /// Open `txn`'s frame, parking whichever other frame is open and running `txn`'s log
     /// again if it was parked.
-    pub(super) fn make_live(&mut self, txn: super::TxnId) -> PgResult<()> {
+    pub(super) fn make_live(&mut self, txn: TxnId) -> PgResult<()> {
         if self.live == Some(txn) {
             return Ok(());
         }
@@ -267,7 +461,7 @@ impl Writer {
 
     /// Run `txn`'s log again inside the (already opened) frame savepoint, on top of catalog
     /// `base`; every result must match what its client saw.
-    pub(super) fn replay(&mut self, txn: super::TxnId, base: &Arc<Catalog>) -> PgResult<()> {
+    pub(super) fn replay(&mut self, txn: TxnId, base: &Arc<Catalog>) -> PgResult<()> {
         let Some(t) = self.txns.get(&txn) else {
             return Err(serialization_failure("a lost transaction"));
         };
@@ -277,25 +471,27 @@ impl Writer {
         if t.base_generation != base.generation {
             return Err(serialization_failure("a concurrent schema change"));
         }
-        let log = t.log.clone();
         let stats = &self.published.stats;
         crate::exec::stats::Stats::add(&stats.replays, 1);
-        crate::exec::stats::Stats::add(&stats.replayed_statements, log.len() as u64);
+        crate::exec::stats::Stats::add(&stats.replayed_statements, t.log.len() as u64);
         let none = Arc::new(AtomicU8::new(0));
         let mut cat = base.clone();
-        for item in &log {
+        // The log is read in place: `self.txns` and `self.w` are separate fields.
+        let log = &t.log;
+        for item in log {
             match item {
                 Item::Stmt { work, digest } => {
-                    let out = run_statement(&mut self.w, work, &cat, &none)
-                        .map_err(|_| serialization_failure("a concurrent update"))?;
-                    if digest_rows(&out.out) != *digest {
+                    let out =
+                        match run_statement(&mut self.w, &self.lk, Some(txn), work, &cat, &none) {
+                            Ok(Ran::Done(o)) => o,
+                            _ => return Err(serialization_failure("a concurrent update")),
+                        };
+                    if digest_of(&out.out) != *digest {
                         return Err(serialization_failure("a concurrent update"));
                     }
                 }
                 Item::Ddl { work, digest } => {
-                    let mut w = work.clone();
-                    w.generation = cat.generation;
-                    let (outcome, c) = run_ddl(&mut self.w, &w, &cat, &none)
+                    let (outcome, c) = run_ddl(&mut self.w, work, &cat, &none)
                         .map_err(|_| serialization_failure("a concurrent update"))?;
                     if digest_ddl(&outcome) != *digest {
                         return Err(serialization_failure("a concurrent update"));
@@ -310,183 +506,8 @@ impl Writer {
                 }
             }
         }
-        // Catalog objects are rebuilt with the same definitions; keep the transaction's
+        // Catalog objects are rebuilt with the same definitions; the transaction keeps its
         // catalog (its generation is what its session translated against).
         Ok(())
     }
-}
-
-fn stale() -> PgError {
-    PgError::new(code::SERIALIZATION_FAILURE, crate::exec::session::STALE)
-}
-
-fn no_savepoint(name: &str) -> PgError {
-    PgError::new(
-        code::INVALID_SAVEPOINT_SPECIFICATION,
-        format!("savepoint \"{name}\" does not exist"),
-    )
-}
-
-/// Run `f` so that a failure undoes exactly what it did (a statement is atomic).
-fn in_statement_savepoint<T>(
-    w: &mut WriteConn,
-    f: impl FnOnce(&mut WriteConn) -> PgResult<T>,
-) -> PgResult<T> {
-    const STMT: &str = "__bedrock_stmt";
-    w.savepoint(STMT).map_err(storage)?;
-    let r = f(w);
-    if w.transaction_lost() {
-        return r;
-    }
-    match r {
-        Ok(v) => {
-            w.release(STMT).map_err(storage)?;
-            Ok(v)
-        }
-        Err(e) => {
-            let _ = w.discard(STMT);
-            Err(e)
-        }
-    }
-}
-
-/// Run one translated statement on the write connection, with its session state loaded and
-/// its cancel flag and deadline watched.
-pub(super) fn run_statement(
-    w: &mut WriteConn,
-    s: &StmtWork,
-    cat: &Arc<Catalog>,
-    cancel: &Arc<AtomicU8>,
-) -> PgResult<StmtOut> {
-    let progress = w.conn().progress.clone();
-    progress.start(s.deadline_ms, None);
-    progress.watch(Some(cancel.clone()));
-    let r = (|| {
-        if s.reads_catalog {
-            crate::sql::pg_catalog::prepare_connection(&w.conn().conn, cat)?;
-        }
-        let fctx = crate::sql::extension::context(w.conn());
-        let uses_seq = s.stmt.sql.contains("pg_currval")
-            || s.stmt.sql.contains("pg_lastval")
-            || s.stmt.sql.contains("pg_nextval")
-            || s.stmt.sql.contains("pg_setval");
-        if uses_seq {
-            let mut g = crate::sql::functions::lock(&fctx);
-            g.currval = s.session.currval.iter().copied().collect();
-            g.lastval = s.session.lastval;
-        }
-        let out = w
-            .exec(&s.stmt.sql, &s.stmt.params, &s.stmt.ctx)
-            .map_err(|e| crate::sql::errors::from_sqlite(&e, Some(cat), s.target.as_deref()))?;
-        let session = if uses_seq {
-            let g = crate::sql::functions::lock(&fctx);
-            SessionOut {
-                currval: g.currval.iter().map(|(k, v)| (*k, *v)).collect(),
-                lastval: g.lastval,
-            }
-        } else {
-            SessionOut::default()
-        };
-        Ok(StmtOut { out, session })
-    })();
-    let why = progress.reason();
-    progress.watch(None);
-    progress.start(0, None);
-    r.map_err(|e| stopped(e, why))
-}
-
-/// Run a DDL statement (PostgreSQL text) against catalog `cat`.
-pub(super) fn run_ddl(
-    w: &mut WriteConn,
-    d: &DdlWork,
-    cat: &Arc<Catalog>,
-    cancel: &Arc<AtomicU8>,
-) -> PgResult<(DdlOutcome, Arc<Catalog>)> {
-    use crate::sql::statement::Parsed;
-    use crate::sql::translate::{self, Env, Plan};
-    let parsed = crate::sql::statement::parse(&d.text)?;
-    let env = Env {
-        zone: crate::sql::datetime::Zone::parse(&d.ctx.zone)
-            .unwrap_or(crate::sql::datetime::Zone::UTC),
-        user: d.user.clone(),
-        database: d.database.clone(),
-        pid: d.pid,
-    };
-    let ast = match parsed {
-        Parsed::AlterSequence(a) => translate::ddl::DdlStatement::AlterSequence(a),
-        Parsed::Sql(s) => match translate::translate(&s, cat, &env, &[])? {
-            Plan::Ddl(ast) => ast,
-            _ => return Err(PgError::internal("not a DDL statement")),
-        },
-        _ => return Err(PgError::internal("not a DDL statement")),
-    };
-    let progress = w.conn().progress.clone();
-    progress.start(d.deadline_ms, None);
-    progress.watch(Some(cancel.clone()));
-    let r = translate::ddl::execute(&ast, w, cat, &env, &d.ctx);
-    let why = progress.reason();
-    progress.watch(None);
-    progress.start(0, None);
-    let (outcome, catalog) = r.map_err(|e| stopped(e, why))?;
-    Ok((outcome, Arc::new(catalog)))
-}
-
-/// An interrupted statement reports why it was stopped.
-fn stopped(e: PgError, why: u8) -> PgError {
-    if e.code != code::QUERY_CANCELED {
-        return e;
-    }
-    match why {
-        Progress::TIMEOUT => work::statement_timeout(),
-        _ => PgError::new(
-            code::QUERY_CANCELED,
-            "canceling statement due to user request",
-        ),
-    }
-}
-
-/// A digest of what a statement returned to its client.
-pub fn digest_of(out: &QueryOutput) -> u64 {
-    digest_rows(out)
-}
-
-fn digest_rows(out: &QueryOutput) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    h.write_u64(out.changes);
-    h.write_usize(out.rows.len());
-    for row in &out.rows {
-        for v in row {
-            match v {
-                Value::Null => h.write_u8(0),
-                Value::Integer(i) => {
-                    h.write_u8(1);
-                    h.write_i64(*i);
-                }
-                Value::Real(f) => {
-                    h.write_u8(2);
-                    h.write_u64(f.to_bits());
-                }
-                Value::Text(t) => {
-                    h.write_u8(3);
-                    h.write(t.as_bytes());
-                    h.write_u8(0xff);
-                }
-                Value::Blob(b) => {
-                    h.write_u8(4);
-                    h.write_usize(b.len());
-                    h.write(b);
-                }
-            }
-        }
-    }
-    h.finish()
-}
-
-fn digest_ddl(o: &DdlOutcome) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    h.write(o.tag.as_bytes());
-    for n in &o.notices {
-        h.write(n.as_bytes());
-    }
-    h.finish()
 }

@@ -15,26 +15,38 @@
 //!   ([`frames`]) — deterministic, since every statement carries its inputs — and must give
 //!   exactly the results its client already saw, or the transaction fails with `40001`. Its
 //!   COMMIT is a request like any other, so it shares a batch (and an fsync) with the rest.
+//! - **Locks** ([`locks`]): rows a transaction updated, deleted or selected `FOR UPDATE`
+//!   stay its own until it ends; others wait for them (bounded), fail with `NOWAIT` or skip
+//!   them with `SKIP LOCKED`, as in PostgreSQL.
 //! - The hard state (term, vote) is written here too, in order with the rest.
+//!
+//! Files: [`batch`] (the core's batches), `frames` (interactive transactions, replay),
+//! `statement` (running one statement), [`locks`].
 
+mod batch;
 mod frames;
+mod locks;
+mod statement;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::AtomicU8;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc;
+use std::time::Duration;
 
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
-use super::work::{self, Done, Retry, StmtOut, StmtWork, Work, WorkResult};
+use super::work::{self, Done};
 use super::{CoreMsg, Published};
-use crate::cluster::{Executed, Input, RequestId};
+use crate::cluster::{Input, RequestId};
 use crate::error::{PgError, PgResult, code};
 use crate::log::Entry;
 use crate::sql::catalog::Catalog;
 use crate::store::WriteConn;
-use frames::Txn;
-pub use frames::{TxnOp, digest_of};
+pub use frames::TxnOp;
+use frames::{Step, Txn};
+use locks::LockCtx;
+pub use statement::digest_of;
 
 /// Id of an interactive transaction at the writer.
 pub type TxnId = u64;
@@ -77,7 +89,39 @@ pub enum Command {
     Abort {
         txn: TxnId,
     },
+    /// An autocommit statement needs what transaction `blocker` holds: answered once that
+    /// one ends, or with an error at the statement's deadline or `lock_timeout`.
+    WaitFor {
+        blocker: TxnId,
+        deadline_ms: u64,
+        lock_timeout_ms: u64,
+        cancel: Arc<AtomicU8>,
+        reply: oneshot::Sender<PgResult<()>>,
+    },
     Shutdown,
+}
+
+/// Something waiting for a transaction to end.
+enum Waiter {
+    /// An operation of a transaction (run again when the blocker ends).
+    Op {
+        txn: TxnId,
+        op: Box<TxnOp>,
+        reply: oneshot::Sender<PgResult<Done>>,
+    },
+    /// An autocommit statement's session (told to submit it again).
+    Session {
+        reply: oneshot::Sender<PgResult<()>>,
+    },
+}
+
+struct Waiting {
+    blocker: TxnId,
+    waiter: Waiter,
+    cancel: Arc<AtomicU8>,
+    /// Absolute ms (0 = none): `statement_timeout`, and `lock_timeout` from the wait's start.
+    deadline_ms: u64,
+    lock_deadline_ms: u64,
 }
 
 /// A way to send commands to the writer thread.
@@ -141,6 +185,9 @@ struct Writer {
     deferred: VecDeque<Command>,
     /// Requests that succeeded in the open batch (for the statistics).
     batch_requests: usize,
+    lk: LockCtx,
+    /// Statements waiting for a transaction to end.
+    waiting: Vec<Waiting>,
 }
 
 /// Start the writer thread.
@@ -152,6 +199,9 @@ pub fn spawn(
     core: tmpsc::UnboundedSender<CoreMsg>,
 ) -> Result<Handle, String> {
     let (tx, rx) = mpsc::channel();
+    let mut w = w;
+    let lk = LockCtx::default();
+    install_lock_hooks(&mut w, &lk).map_err(|e| format!("cannot set up the writer: {e}"))?;
     let writer = Writer {
         w,
         rx,
@@ -165,6 +215,8 @@ pub fn spawn(
         floors: HashMap::new(),
         deferred: VecDeque::new(),
         batch_requests: 0,
+        lk,
+        waiting: Vec::new(),
     };
     std::thread::Builder::new()
         .name("bedrock-writer".into())
@@ -173,22 +225,65 @@ pub fn spawn(
     Ok(Handle { tx })
 }
 
+/// Watch the rows statements change, and give `pg_row_locked()` (SKIP LOCKED) the lock table.
+fn install_lock_hooks(w: &mut WriteConn, lk: &LockCtx) -> rusqlite::Result<()> {
+    let touched = lk.touched.clone();
+    let recording = lk.recording.clone();
+    let mut last: Option<Arc<str>> = None;
+    w.update_hook(move |action, _db, table, rowid| {
+        if !recording.load(Ordering::Relaxed) {
+            return;
+        }
+        let name = match &last {
+            Some(n) if &**n == table => n.clone(),
+            _ => {
+                let n: Arc<str> = Arc::from(table);
+                last = Some(n.clone());
+                n
+            }
+        };
+        let insert = matches!(action, rusqlite::hooks::Action::SQLITE_INSERT);
+        touched
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((insert, name, rowid));
+    })?;
+    let locks = lk.locks.clone();
+    let current = lk.current.clone();
+    w.conn().conn.create_scalar_function(
+        "pg_row_locked",
+        3,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+        move |f| {
+            let table: String = f.get(0)?;
+            let rowid: i64 = f.get(1)?;
+            let exclusive: bool = f.get(2)?;
+            let txn = match current.load(Ordering::SeqCst) {
+                0 => None,
+                t => Some(t),
+            };
+            Ok(locks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .locked_for(txn, &table, rowid, exclusive))
+        },
+    )
+}
+
 impl Writer {
     fn run(mut self) {
         loop {
             let cmd = match self.deferred.pop_front() {
                 Some(c) if self.batch.is_none() => c,
-                Some(c) => {
-                    self.deferred.push_front(c);
-                    match self.rx.recv() {
-                        Ok(c) => c,
-                        Err(_) => return,
+                other => {
+                    if let Some(c) = other {
+                        self.deferred.push_front(c);
+                    }
+                    match self.next_command() {
+                        Some(c) => c,
+                        None => return,
                     }
                 }
-                None => match self.rx.recv() {
-                    Ok(c) => c,
-                    Err(_) => return,
-                },
             };
             match cmd {
                 Command::Execute { batch, requests } => self.execute(batch, requests),
@@ -205,20 +300,159 @@ impl Writer {
                     op,
                     cancel,
                     reply,
-                } => {
-                    let r = self.txn_op(txn, op, &cancel);
-                    let _ = reply.send(r);
-                }
+                } => match self.txn_op(txn, op.clone(), &cancel) {
+                    Step::Reply(r) => {
+                        let _ = reply.send(r);
+                    }
+                    Step::Wait {
+                        blocker,
+                        lock_timeout_ms,
+                        deadline_ms,
+                    } => self.wait(
+                        blocker,
+                        Waiter::Op {
+                            txn,
+                            op: Box::new(op),
+                            reply,
+                        },
+                        cancel,
+                        deadline_ms,
+                        lock_timeout_ms,
+                    ),
+                },
                 Command::Abort { txn } => self.abort(txn),
+                Command::WaitFor {
+                    blocker,
+                    deadline_ms,
+                    lock_timeout_ms,
+                    cancel,
+                    reply,
+                } => {
+                    if self.lk.locks().holds_any(blocker) {
+                        self.wait(
+                            blocker,
+                            Waiter::Session { reply },
+                            cancel,
+                            deadline_ms,
+                            lock_timeout_ms,
+                        );
+                    } else {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
                 Command::Shutdown => {
                     let _ = self.w.rollback();
                     return;
                 }
             }
+            self.expire_waits();
         }
     }
 
-    fn to_core(&self, input: Input) {
+    /// The next command; while statements wait, wake up now and then to time them out.
+    fn next_command(&mut self) -> Option<Command> {
+        loop {
+            if self.waiting.is_empty() {
+                return self.rx.recv().ok();
+            }
+            match self.rx.recv_timeout(Duration::from_millis(WAIT_POLL_MS)) {
+                Ok(c) => return Some(c),
+                Err(mpsc::RecvTimeoutError::Timeout) => self.expire_waits(),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+
+    fn wait(
+        &mut self,
+        blocker: TxnId,
+        waiter: Waiter,
+        cancel: Arc<AtomicU8>,
+        deadline_ms: u64,
+        lock_timeout_ms: u64,
+    ) {
+        let now = now_ms();
+        self.waiting.push(Waiting {
+            blocker,
+            waiter,
+            cancel,
+            deadline_ms,
+            lock_deadline_ms: if lock_timeout_ms > 0 {
+                now + lock_timeout_ms
+            } else {
+                0
+            },
+        });
+    }
+
+    /// Answer waits whose statement was canceled or timed out.
+    fn expire_waits(&mut self) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let now = now_ms();
+        let mut i = 0;
+        while i < self.waiting.len() {
+            let w = &self.waiting[i];
+            let err = match w.cancel.load(Ordering::SeqCst) {
+                1 => Some(PgError::new(
+                    code::QUERY_CANCELED,
+                    "canceling statement due to user request",
+                )),
+                2 => Some(work::statement_timeout()),
+                _ if w.lock_deadline_ms != 0 && now >= w.lock_deadline_ms => Some(PgError::new(
+                    code::LOCK_NOT_AVAILABLE,
+                    "canceling statement due to lock timeout",
+                )),
+                _ if w.deadline_ms != 0 && now >= w.deadline_ms => Some(work::statement_timeout()),
+                _ => None,
+            };
+            match err {
+                Some(e) => {
+                    let w = self.waiting.swap_remove(i);
+                    match w.waiter {
+                        Waiter::Op { txn, reply, .. } => {
+                            self.lk.locks().stop_waiting(txn);
+                            let _ = reply.send(Err(e));
+                        }
+                        Waiter::Session { reply } => {
+                            let _ = reply.send(Err(e));
+                        }
+                    }
+                }
+                None => i += 1,
+            }
+        }
+    }
+
+    /// Transaction `t` ended: its locks go, and whatever waited for it runs again.
+    fn release_locks(&mut self, t: TxnId) {
+        self.lk.locks().release(t);
+        let mut i = 0;
+        while i < self.waiting.len() {
+            if self.waiting[i].blocker != t {
+                i += 1;
+                continue;
+            }
+            let w = self.waiting.swap_remove(i);
+            match w.waiter {
+                Waiter::Op { txn, op, reply } => {
+                    self.lk.locks().stop_waiting(txn);
+                    self.deferred.push_front(Command::Txn {
+                        txn,
+                        op: *op,
+                        cancel: w.cancel,
+                        reply,
+                    });
+                }
+                Waiter::Session { reply } => {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+        }
+    }
+
+    pub(super) fn to_core(&self, input: Input) {
         let pos = match &input {
             Input::Committed { .. } => Some(self.w.tip()),
             _ => None,
@@ -229,7 +463,7 @@ impl Writer {
     // ------------------------------------------------------------ transactions and floors
 
     /// Open the SQLite transaction if none is, re-applying the sequence floors in it.
-    fn open(&mut self) -> PgResult<()> {
+    pub(super) fn open(&mut self) -> PgResult<()> {
         if self.w.in_transaction() {
             return Ok(());
         }
@@ -242,7 +476,7 @@ impl Writer {
         Ok(())
     }
 
-    fn apply_floor(&mut self, oid: u32, v: i64) -> PgResult<()> {
+    pub(super) fn apply_floor(&mut self, oid: u32, v: i64) -> PgResult<()> {
         let ctx = crate::log::StmtCtx {
             zone: "UTC".into(),
             ..Default::default()
@@ -272,7 +506,7 @@ impl Writer {
     }
 
     /// Roll back the open frame (its statements are kept, to run again when needed).
-    fn park(&mut self) {
+    pub(super) fn park(&mut self) {
         let Some(t) = self.live.take() else {
             return;
         };
@@ -286,13 +520,29 @@ impl Writer {
         }
     }
 
-    fn abort(&mut self, txn: TxnId) {
+    pub(super) fn abort(&mut self, txn: TxnId) {
         if self.live == Some(txn) {
             self.park();
         }
         if let Some(t) = self.txns.remove(&txn) {
             self.add_floors(&t.seq_high);
         }
+        // A statement of its own that still waits ends with it.
+        let mut i = 0;
+        while i < self.waiting.len() {
+            if matches!(self.waiting[i].waiter, Waiter::Op { txn: t, .. } if t == txn) {
+                let w = self.waiting.swap_remove(i);
+                if let Waiter::Op { reply, .. } = w.waiter {
+                    let _ = reply.send(Err(PgError::new(
+                        code::QUERY_CANCELED,
+                        "canceling statement: its transaction ended",
+                    )));
+                }
+            } else {
+                i += 1;
+            }
+        }
+        self.release_locks(txn);
     }
 
     fn persist_hard_state(&mut self, term: u64, vote: Option<&str>) -> Result<(), String> {
@@ -304,383 +554,13 @@ impl Writer {
             .persist_hard_state(term, vote)
             .map_err(|e| format!("cannot persist the term: {e}"))
     }
-
-    // ------------------------------------------------------------ batches
-
-    fn execute(&mut self, batch: u64, requests: Vec<(RequestId, Vec<u8>)>) {
-        let works: Vec<(RequestId, Result<Work, String>)> = requests
-            .into_iter()
-            .map(|(id, b)| (id, Work::decode(&b).map_err(|e| e.to_string())))
-            .collect();
-        // The live frame goes first if its COMMIT is here: it is already executed.
-        let live_commit = self.live.filter(|t| {
-            works
-                .iter()
-                .any(|(_, w)| matches!(w, Ok(Work::Commit { txn }) if txn == t))
-        });
-        if live_commit.is_none() {
-            self.park();
-        }
-        let mut order: Vec<usize> = (0..works.len()).collect();
-        if let Some(t) = live_commit {
-            order.sort_by_key(|i| !matches!(works[*i].1, Ok(Work::Commit { txn }) if txn == t));
-        }
-        // A request that made SQLite roll back the whole transaction (an interrupted write,
-        // a full disk) fails alone: the others run again from the start.
-        let mut failed: HashMap<RequestId, PgError> = HashMap::new();
-        let (results, catalog, committing, catalog_changed) = loop {
-            let mut results: Vec<(RequestId, WorkResult)> = Vec::new();
-            let mut cat = self.committed.clone();
-            let mut committing = Vec::new();
-            let mut changed = false;
-            let mut lost = None;
-            if let Err(e) = self.open() {
-                for (id, _) in &works {
-                    results.push((*id, WorkResult::Failed(e.clone())));
-                }
-                break (results, cat, committing, changed);
-            }
-            for i in &order {
-                let (id, work) = &works[*i];
-                if let Some(e) = failed.get(id) {
-                    results.push((*id, WorkResult::Failed(e.clone())));
-                    continue;
-                }
-                let r = match work {
-                    Err(e) => WorkResult::Failed(PgError::internal(format!("bad request: {e}"))),
-                    Ok(w) => self.run_request(*id, w, &mut cat, &mut committing, &mut changed),
-                };
-                if self.w.transaction_lost() {
-                    let e = match r {
-                        WorkResult::Failed(e) => e,
-                        _ => PgError::new(code::IO_ERROR, "the write transaction was lost"),
-                    };
-                    lost = Some((*id, e));
-                    break;
-                }
-                results.push((*id, r));
-            }
-            match lost {
-                Some((id, e)) => {
-                    failed.insert(id, e);
-                    // Frames were lost with the transaction; their statements are kept.
-                    self.live = None;
-                }
-                None => break (results, cat, committing, changed),
-            }
-        };
-        let mut executed = Vec::with_capacity(results.len());
-        for (id, r) in results {
-            let (ok, bytes) = match &r {
-                WorkResult::Done(d) => (true, work::record_of(&done_tag(d))),
-                WorkResult::Failed(e) => (false, work::failure_bytes(e)),
-                WorkResult::Retry(_) => (
-                    false,
-                    work::failure_bytes(&PgError::new(
-                        code::SERIALIZATION_FAILURE,
-                        "the statement must be translated again",
-                    )),
-                ),
-            };
-            if let Some(slot) = self.slots.get(id) {
-                slot.set(r);
-            }
-            executed.push(Executed {
-                id,
-                ok,
-                result: bytes,
-            });
-        }
-        let body = self.w.body();
-        self.batch_requests = executed.iter().filter(|e| e.ok).count();
-        self.batch = Some(OpenBatch {
-            id: batch,
-            catalog,
-            committing,
-            catalog_changed,
-        });
-        self.to_core(Input::Executed {
-            batch,
-            body,
-            results: executed,
-        });
-    }
-
-    /// Run one request of a batch in its own savepoint.
-    fn run_request(
-        &mut self,
-        id: RequestId,
-        work: &Work,
-        cat: &mut Arc<Catalog>,
-        committing: &mut Vec<TxnId>,
-        changed: &mut bool,
-    ) -> WorkResult {
-        let cancel = self
-            .slots
-            .get(id)
-            .map(|s| s.cancel.clone())
-            .unwrap_or_default();
-        if let Work::Commit { txn } = work {
-            return self.commit_txn(*txn, cat, committing, changed);
-        }
-        if let Err(e) = self.w.savepoint(REQUEST) {
-            return WorkResult::Failed(storage(e));
-        }
-        // Sequence values drawn by statements that end up rolled back stay drawn.
-        let mut drawn: Vec<crate::log::SeqRun> = Vec::new();
-        let r = match work {
-            Work::Stmt(s) => {
-                let r = self.run_stmt(s, cat, &cancel).map(|o| match o {
-                    Ok(out) => Ok(Done::Rows(out)),
-                    Err(r) => Err(r),
-                });
-                drawn.extend_from_slice(self.w.drawn());
-                r
-            }
-            Work::Script(list) => {
-                let mut r = Ok(Ok(Done::Ok));
-                for s in list {
-                    let one = self.run_stmt(s, cat, &cancel);
-                    drawn.extend_from_slice(self.w.drawn());
-                    match one {
-                        Ok(Ok(_)) => {}
-                        Ok(Err(retry)) => {
-                            r = Ok(Err(retry));
-                            break;
-                        }
-                        Err(e) => {
-                            r = Err(e);
-                            break;
-                        }
-                    }
-                }
-                r
-            }
-            Work::Ddl(d) => self.run_ddl(d, cat, &cancel).map(|o| {
-                o.map(|(outcome, c)| {
-                    *cat = c.clone();
-                    *changed = true;
-                    Done::Ddl {
-                        outcome,
-                        catalog: c,
-                    }
-                })
-            }),
-            Work::Commit { .. } => unreachable_commit(),
-        };
-        if self.w.transaction_lost() {
-            return match r {
-                Err(e) => WorkResult::Failed(e),
-                _ => WorkResult::Failed(PgError::new(
-                    code::IO_ERROR,
-                    "the write transaction was lost",
-                )),
-            };
-        }
-        match r {
-            Ok(Ok(done)) => match self.w.release(REQUEST) {
-                Ok(()) => WorkResult::Done(done),
-                Err(e) => WorkResult::Failed(storage(e)),
-            },
-            Ok(Err(retry)) => {
-                let _ = self.w.discard(REQUEST);
-                WorkResult::Retry(retry)
-            }
-            Err(e) => {
-                let _ = self.w.discard(REQUEST);
-                self.keep_drawn(&drawn);
-                WorkResult::Failed(e)
-            }
-        }
-    }
-
-    /// Values a rolled-back statement drew stay drawn (PostgreSQL's sequences are not
-    /// transactional): the sequence is moved past them in the open transaction.
-    fn keep_drawn(&mut self, drawn: &[crate::log::SeqRun]) {
-        let mut high = HashMap::new();
-        for r in drawn {
-            for i in [0, r.count.saturating_sub(1)] {
-                let v = r.value(i);
-                // Both ends: the UPDATE keeps the furthest in the sequence's direction.
-                let e = high.entry(r.oid).or_insert((v, v));
-                e.0 = v.min(e.0);
-                e.1 = v.max(e.1);
-            }
-        }
-        for (oid, (lo, hi)) in high {
-            let e = self.floors.entry(oid).or_insert((lo, hi));
-            e.0 = e.0.min(lo);
-            e.1 = e.1.max(hi);
-            let _ = self.apply_floor(oid, lo);
-            let _ = self.apply_floor(oid, hi);
-        }
-    }
-
-    /// COMMIT of an interactive transaction: its frame joins the batch (at once if it is the
-    /// open frame, else by running its statements again).
-    fn commit_txn(
-        &mut self,
-        txn: TxnId,
-        cat: &mut Arc<Catalog>,
-        committing: &mut Vec<TxnId>,
-        changed: &mut bool,
-    ) -> WorkResult {
-        let Some(t) = self.txns.get(&txn) else {
-            return WorkResult::Failed(PgError::new(
-                code::SERIALIZATION_FAILURE,
-                "could not serialize access: the transaction was lost before its commit",
-            ));
-        };
-        let high = t.seq_high.clone();
-        let did_ddl = t.catalog.generation != t.base_generation;
-        let result = if self.live == Some(txn) {
-            self.live = None;
-            self.w.release(FRAME).map_err(storage)
-        } else {
-            match self.w.savepoint(FRAME) {
-                Err(e) => Err(storage(e)),
-                Ok(()) => match self.replay(txn, cat) {
-                    Ok(()) => self.w.release(FRAME).map_err(storage),
-                    Err(e) => {
-                        let _ = self.w.discard(FRAME);
-                        Err(e)
-                    }
-                },
-            }
-        };
-        match result {
-            Ok(()) => {
-                if did_ddl && let Some(t) = self.txns.get(&txn) {
-                    *cat = t.catalog.clone();
-                    *changed = true;
-                }
-                // Values its rolled-back statements handed out stay handed out.
-                for (oid, v) in high {
-                    let _ = self.apply_floor(oid, v);
-                }
-                committing.push(txn);
-                WorkResult::Done(Done::Ok)
-            }
-            Err(e) => {
-                self.abort(txn);
-                WorkResult::Failed(e)
-            }
-        }
-    }
-
-    fn commit(&mut self, entry: Entry, batch: Option<u64>) {
-        let count = entry.count;
-        let r = match batch {
-            Some(b) => match self.batch.take() {
-                Some(ob) if ob.id == b => match self.w.commit(&entry) {
-                    Ok(()) => {
-                        self.published.stats.batch(self.batch_requests);
-                        for t in &ob.committing {
-                            self.txns.remove(t);
-                        }
-                        if ob.catalog_changed {
-                            self.committed = ob.catalog.clone();
-                        }
-                        self.published
-                            .publish(ob.catalog_changed.then_some(ob.catalog), count);
-                        self.floors.clear();
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                },
-                other => {
-                    self.batch = other;
-                    Err(format!("commit {count}: batch {b} is not the open batch"))
-                }
-            },
-            None => {
-                // A commit made elsewhere (a new term's no-op; a follower applying): no frame
-                // of ours may be open under it.
-                self.park();
-                self.batch = None;
-                let had_body = crate::log::Envelope::decode(&entry.payload)
-                    .map(|e| !e.body.is_empty())
-                    .unwrap_or(false);
-                match self.w.apply_entry(&entry) {
-                    Ok(()) => {
-                        let catalog = if had_body {
-                            Catalog::load(&self.w.conn().conn).ok().map(Arc::new)
-                        } else {
-                            None
-                        };
-                        if let Some(c) = &catalog {
-                            self.committed = c.clone();
-                        }
-                        self.published.publish(catalog, count);
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-        };
-        match r {
-            Ok(()) => self.to_core(Input::Committed { count }),
-            Err(reason) => {
-                tracing::error!("writer: {reason}");
-                self.batch = None;
-                self.live = None;
-                let _ = self.w.rollback();
-                self.to_core(Input::CommitFailed { count, reason });
-            }
-        }
-    }
-
-    fn rollback_batch(&mut self, batch: u64) {
-        if self.batch.as_ref().is_some_and(|b| b.id == batch) {
-            self.batch = None;
-            self.live = None;
-            if let Err(e) = self.w.rollback() {
-                tracing::error!("writer: ROLLBACK of batch {batch} failed: {e}");
-            }
-        }
-    }
-
-    // ------------------------------------------------------------ statements
-
-    /// Run one translated statement in the open transaction. `Ok(Err(retry))`: not run.
-    fn run_stmt(
-        &mut self,
-        s: &StmtWork,
-        cat: &Arc<Catalog>,
-        cancel: &Arc<AtomicU8>,
-    ) -> PgResult<Result<StmtOut, Retry>> {
-        if s.generation != 0 && s.generation != cat.generation {
-            return Ok(Err(Retry::Stale));
-        }
-        work::check_stop(s.deadline_ms, cancel)?;
-        frames::run_statement(&mut self.w, s, cat, cancel).map(Ok)
-    }
-
-    fn run_ddl(
-        &mut self,
-        d: &work::DdlWork,
-        cat: &Arc<Catalog>,
-        cancel: &Arc<AtomicU8>,
-    ) -> PgResult<Result<(crate::sql::translate::ddl::DdlOutcome, Arc<Catalog>), Retry>> {
-        if d.generation != cat.generation {
-            return Ok(Err(Retry::Stale));
-        }
-        work::check_stop(d.deadline_ms, cancel)?;
-        frames::run_ddl(&mut self.w, d, cat, cancel).map(Ok)
-    }
 }
 
-fn unreachable_commit() -> PgResult<Result<Done, Retry>> {
-    Err(PgError::internal("COMMIT handled above"))
-}
+/// How often waiting statements are checked for cancels and timeouts.
+const WAIT_POLL_MS: u64 = 10;
 
-/// The command tag a request's record carries.
-fn done_tag(d: &Done) -> String {
-    match d {
-        Done::Rows(o) => format!("{} rows, {} changed", o.out.rows.len(), o.out.changes),
-        Done::Ddl { outcome, .. } => outcome.tag.clone(),
-        Done::Ok | Done::Catalog(_) => "COMMIT".into(),
-    }
+fn now_ms() -> u64 {
+    crate::store::now_micros() as u64 / 1000
 }
 
 pub(crate) fn storage(e: rusqlite::Error) -> PgError {

@@ -274,6 +274,9 @@ pub fn register(conn: &Connection, ctx: Shared) -> rusqlite::Result<()> {
 }
 
 fn register_core(conn: &Connection, ctx: Shared) -> rusqlite::Result<()> {
+    // pg_row_locked(table, rowid, exclusive): SKIP LOCKED's filter. Only the writer holds
+    // locks and registers the real one over this (nothing is locked anywhere else).
+    conn.create_scalar_function("pg_row_locked", 3, VOLATILE, |_| Ok(false))?;
     // pg_cast(value, from_oid, to_oid, typmod): a run-time PostgreSQL cast.
     let c = ctx.clone();
     conn.create_scalar_function("pg_cast", 4, DET, move |f| {

@@ -140,6 +140,26 @@ pub struct Prepared {
     /// Literal values lifted out of the SQL (bound after the client's parameters), so that
     /// statements differing only in literals share one SQLite prepared statement.
     pub consts: Vec<rusqlite::types::Value>,
+    /// `SELECT … FOR UPDATE / FOR SHARE`: the row locks it takes.
+    pub locking: Option<Locking>,
+}
+
+/// The row locks of a `SELECT … FOR UPDATE / FOR SHARE`: for each locked table, the output
+/// column (after the visible ones) that carries the row's rowid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Locking {
+    pub targets: Vec<(String, usize)>,
+    /// FOR UPDATE / FOR NO KEY UPDATE (not FOR SHARE / FOR KEY SHARE).
+    pub exclusive: bool,
+    pub wait: LockWait,
+}
+
+/// What a locking clause does when a row is locked by another transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockWait {
+    Block,
+    Nowait,
+    SkipLocked,
 }
 
 /// Marks a lifted literal in emitted SQL until its parameter number is known.
@@ -168,6 +188,8 @@ pub enum Plan {
     NoOp(String),
     /// `DEALLOCATE name` / `DEALLOCATE ALL` (None).
     Deallocate(Option<String>),
+    /// `LOCK TABLE`.
+    Lock(crate::sql::statement::LockStmt),
     Empty,
 }
 
@@ -205,6 +227,9 @@ pub struct Tr<'a> {
     /// statements that write (a follower replaying them would compute something else).
     pub session_dependent: Option<&'static str>,
     consts: Vec<rusqlite::types::Value>,
+    /// The top-level query's locking clause, until its SELECT takes it.
+    pub(crate) pending_lock: Option<Vec<sqlparser::ast::LockClause>>,
+    pub(crate) locking: Option<Locking>,
     ctes: Vec<HashMap<String, Rel>>,
     next_alias: usize,
 }
@@ -220,6 +245,8 @@ impl<'a> Tr<'a> {
             auto_params: false,
             session_dependent: None,
             consts: Vec::new(),
+            pending_lock: None,
+            locking: None,
             ctes: Vec::new(),
             next_alias: 0,
         }
@@ -317,6 +344,7 @@ pub fn translate(
                 writes: tr.writes,
                 reads_catalog: tr.reads_catalog,
                 consts: std::mem::take(&mut tr.consts),
+                locking: tr.locking.take(),
             })
         }
         S::Insert(_) | S::Update(_) | S::Delete(_) => {
@@ -331,6 +359,7 @@ pub fn translate(
                 writes: true,
                 reads_catalog: tr.reads_catalog,
                 consts: std::mem::take(&mut tr.consts),
+                locking: None,
             })
         }
         S::StartTransaction { modes, begin, .. } => Plan::Txn(match begin_op(modes) {
@@ -425,6 +454,7 @@ pub fn translate(
                 tag: Tag::Fixed("EXPLAIN".into()),
                 writes: false,
                 reads_catalog: p.reads_catalog,
+                locking: None,
             })
         }
         other => return Err(unsupported_statement(other)),

@@ -132,7 +132,28 @@ impl Tr<'_> {
 
     pub fn query_top(&mut self, q: &Query) -> PgResult<QueryOut> {
         let root = Scope::default();
-        self.query(q, &root)
+        if !q.locks.is_empty() {
+            if !matches!(q.body.as_ref(), SetExpr::Select(_)) || q.with.is_some() {
+                return Err(PgError::unsupported(
+                    "FOR UPDATE/FOR SHARE with WITH, UNION, INTERSECT, EXCEPT or VALUES",
+                ));
+            }
+            // Its SELECT takes the clause; any other locking clause is in a subquery.
+            self.writes = true;
+            self.pending_lock = Some(q.locks.clone());
+            let mut top = q.clone();
+            top.locks.clear();
+            let out = self.query(&top, &root)?;
+            if self.pending_lock.take().is_some() {
+                return Err(PgError::unsupported("this locking clause"));
+            }
+            return Ok(out);
+        }
+        let out = self.query(q, &root)?;
+        if self.pending_lock.take().is_some() {
+            return Err(PgError::unsupported("this locking clause"));
+        }
+        Ok(out)
     }
 
     pub fn subquery(&mut self, q: &Query, outer: &Scope) -> PgResult<QueryOut> {
@@ -156,8 +177,11 @@ impl Tr<'_> {
             return Err(PgError::unsupported(format!("the query clause in {q}")));
         }
         if !q.locks.is_empty() {
-            // FOR UPDATE / FOR SHARE: take the write lock (writes are serialised anyway).
-            self.writes = true;
+            // Only the top-level query's locking clause is understood (query_top hands it to
+            // its SELECT, which runs on the writer and takes the rows' locks).
+            return Err(PgError::unsupported(
+                "FOR UPDATE/FOR SHARE in a subquery or WITH query",
+            ));
         }
         let mut with_sql = String::new();
         let pushed = if let Some(w) = &q.with {
@@ -631,6 +655,9 @@ impl Tr<'_> {
             }
             return Err(PgError::unsupported(format!("the SELECT clause in {s}")));
         }
+        // This SELECT's locking clause, taken before its FROM list (whose subqueries are
+        // SELECTs too).
+        let lock_clauses = self.pending_lock.take();
         let mut sc = Scope::child(outer);
         let mut from_parts = Vec::new();
         for twj in &s.from {
@@ -641,13 +668,17 @@ impl Tr<'_> {
         } else {
             format!(" FROM {}", from_parts.join(", "))
         };
-        let where_sql = match &s.selection {
+        let mut where_sql = match &s.selection {
             Some(w) => {
                 let x = self.expr(w, &sc)?;
                 let c = self.coerce(x, PgType::BOOL, -1)?;
                 format!(" WHERE {c}")
             }
             None => String::new(),
+        };
+        let lock_items = match lock_clauses {
+            Some(clauses) => self.lock_rows(&clauses, s, &sc, &mut where_sql)?,
+            None => Vec::new(),
         };
         // Projection.
         let mut items: Vec<(String, Ex)> = Vec::new();
@@ -757,10 +788,18 @@ impl Tr<'_> {
             }
             format!(" WINDOW {}", parts.join(", "))
         };
-        let proj: Vec<String> = items
+        let mut proj: Vec<String> = items
             .iter()
             .map(|(n, x)| format!("{} AS {}", x.sql, quote(n)))
             .collect();
+        if !lock_items.is_empty() {
+            if let Some(l) = self.locking.as_mut() {
+                for (i, t) in l.targets.iter_mut().enumerate() {
+                    t.1 = items.len() + i;
+                }
+            }
+            proj.extend(lock_items);
+        }
         // DISTINCT ON: keep the first row of each group in ORDER BY order.
         if let Some(Distinct::On(on)) = &s.distinct {
             let mut keys = Vec::new();
@@ -870,6 +909,95 @@ impl Tr<'_> {
             cols,
             untyped,
         })
+    }
+
+    /// `FOR UPDATE / FOR SHARE` of this SELECT: the hidden rowid columns of the locked
+    /// tables (their positions are fixed once the projection is known), and for SKIP LOCKED
+    /// a condition that leaves out rows other transactions hold.
+    fn lock_rows(
+        &mut self,
+        clauses: &[sqlparser::ast::LockClause],
+        s: &Select,
+        sc: &Scope,
+        where_sql: &mut String,
+    ) -> PgResult<Vec<String>> {
+        use sqlparser::ast::{LockType, NonBlock};
+        let refuse = |what: &str| {
+            Err(PgError::unsupported(format!(
+                "FOR UPDATE is not allowed with {what}"
+            )))
+        };
+        if s.distinct.is_some() {
+            return refuse("DISTINCT clause");
+        }
+        if matches!(&s.group_by, GroupByExpr::Expressions(e, _) if !e.is_empty()) {
+            return refuse("GROUP BY clause");
+        }
+        if s.having.is_some() {
+            return refuse("HAVING clause");
+        }
+        let has_aggregate = s.projection.iter().any(|item| match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                super::grouping::contains_aggregate(e)
+            }
+            _ => false,
+        });
+        if has_aggregate {
+            return refuse("aggregate functions");
+        }
+        let mut exclusive = false;
+        let mut wait = super::LockWait::Block;
+        let mut of: Vec<String> = Vec::new();
+        for c in clauses {
+            exclusive |= matches!(c.lock_type, LockType::Update);
+            match c.nonblock {
+                Some(NonBlock::Nowait) => wait = super::LockWait::Nowait,
+                Some(NonBlock::SkipLocked) => wait = super::LockWait::SkipLocked,
+                None => {}
+            }
+            if let Some(n) = &c.of {
+                of.push(object_name(n)?.1);
+            }
+        }
+        let mut items = Vec::new();
+        let mut targets = Vec::new();
+        for rel in &sc.rels {
+            let (Some(alias), Some(table)) = (&rel.name, &rel.table) else {
+                continue;
+            };
+            if !of.is_empty() && !of.contains(alias) {
+                continue;
+            }
+            let q = quote(alias);
+            items.push(format!("{q}.rowid"));
+            targets.push((table.clone(), 0));
+            if wait == super::LockWait::SkipLocked {
+                let cond = format!(
+                    "NOT pg_row_locked({}, {q}.rowid, {})",
+                    super::sql_str(table),
+                    exclusive as i32
+                );
+                if where_sql.is_empty() {
+                    *where_sql = format!(" WHERE {cond}");
+                } else {
+                    *where_sql = format!("{where_sql} AND {cond}");
+                }
+            }
+        }
+        for n in &of {
+            if !sc.rels.iter().any(|r| r.name.as_deref() == Some(n)) {
+                return Err(PgError::new(
+                    code::UNDEFINED_TABLE,
+                    format!("relation \"{n}\" in FOR UPDATE clause not found in FROM clause"),
+                ));
+            }
+        }
+        self.locking = Some(super::Locking {
+            targets,
+            exclusive,
+            wait,
+        });
+        Ok(items)
     }
 
     pub fn window_spec_pub(
