@@ -430,10 +430,17 @@ impl Node {
     /// Timeouts of requests submitted here, and escalation (re)sends.
     pub(crate) fn tick_requests(&mut self, _journal: &dyn Journal) {
         let now = self.now;
+        // A request in the batch this leader's writer is running waits for it: its outcome
+        // is known once the batch ends (a long statement is not an unknown outcome).
+        let executing = |id: &RequestId| {
+            self.lead
+                .as_ref()
+                .is_some_and(|l| l.index.get(id) == Some(&Loc::Executing))
+        };
         let expired: Vec<RequestId> = self
             .pending
             .iter()
-            .filter(|(_, p)| now >= p.deadline)
+            .filter(|(id, p)| now >= p.deadline && !executing(id))
             .map(|(id, _)| *id)
             .collect();
         for id in expired {

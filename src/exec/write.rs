@@ -149,7 +149,16 @@ impl Session {
         let shared = self.shared.clone();
         let id = shared.ids.next();
         let slot = shared.slots.insert(id, self.cancel.flag());
-        let wait_ms = self.wait_timeout_ms();
+        // A statement waits for the writer at most its statement_timeout (a COMMIT is not
+        // cut short), and for a leader at most bedrock.wait_timeout.
+        let statement_ms = match work {
+            Work::Commit { .. } => 0,
+            _ => self.settings.statement_timeout_ms(),
+        };
+        let wait_ms = match statement_ms {
+            0 => self.wait_timeout_ms(),
+            s => s.min(self.wait_timeout_ms()),
+        };
         let (reply, rx) = tokio::sync::oneshot::channel();
         let sent = shared.core.send(CoreMsg::Write(Submit {
             id,
@@ -176,6 +185,13 @@ impl Session {
         };
         let result = slot.take();
         shared.slots.remove(id);
+        if statement_ms > 0
+            && statement_ms <= self.wait_timeout_ms()
+            && matches!(outcome, Outcome::Refused { .. })
+        {
+            // It never ran: its statement_timeout expired while it waited for the writer.
+            return Err(work::statement_timeout());
+        }
         if let Some(e) = super::outcome::not_committed(&outcome) {
             return Err(e);
         }

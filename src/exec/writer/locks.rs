@@ -181,6 +181,8 @@ pub struct LockCtx {
     /// Record touched rows at all: the statement belongs to a transaction, or somebody
     /// holds locks (an autocommit statement then has to check against them).
     pub recording: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Bumped for every statement, so the hook records a table's inserts once per statement.
+    pub epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl LockCtx {
@@ -196,6 +198,7 @@ impl LockCtx {
             .unwrap_or_else(|p| p.into_inner())
             .clear();
         self.current.store(txn.unwrap_or(0), Ordering::SeqCst);
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         let record = txn.is_some() || !self.locks().held.is_empty();
         self.recording.store(record, Ordering::SeqCst);
     }

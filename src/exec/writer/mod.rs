@@ -229,9 +229,17 @@ pub fn spawn(
 fn install_lock_hooks(w: &mut WriteConn, lk: &LockCtx) -> rusqlite::Result<()> {
     let touched = lk.touched.clone();
     let recording = lk.recording.clone();
+    let epoch = lk.epoch.clone();
     let mut last: Option<Arc<str>> = None;
+    // Inserts only matter per table: the last (statement, table) recorded.
+    let mut last_insert: Option<(u64, Arc<str>)> = None;
     w.update_hook(move |action, _db, table, rowid| {
         if !recording.load(Ordering::Relaxed) {
+            return;
+        }
+        let insert = matches!(action, rusqlite::hooks::Action::SQLITE_INSERT);
+        let now = epoch.load(Ordering::Relaxed);
+        if insert && matches!(&last_insert, Some((e, t)) if *e == now && &**t == table) {
             return;
         }
         let name = match &last {
@@ -242,7 +250,9 @@ fn install_lock_hooks(w: &mut WriteConn, lk: &LockCtx) -> rusqlite::Result<()> {
                 n
             }
         };
-        let insert = matches!(action, rusqlite::hooks::Action::SQLITE_INSERT);
+        if insert {
+            last_insert = Some((now, name.clone()));
+        }
         touched
             .lock()
             .unwrap_or_else(|p| p.into_inner())

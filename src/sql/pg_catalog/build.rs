@@ -51,8 +51,32 @@ pub fn prepare_connection(conn: &Connection, cat: &Catalog) -> PgResult<()> {
     }
     // Read connections run with `PRAGMA query_only=ON`, which refuses writes to TEMP tables as
     // well. The refresh writes nothing but this connection's TEMP tables, so lift it for the
-    // refresh and put it back (also on error) — the guarantee it exists for is kept.
-    let _guard = QueryOnlyLifted::new(conn)?;
+    // refresh and put it back: failing to put it back is an error (the store then closes the
+    // connection instead of reusing it), never ignored.
+    let lifted = lift_query_only(conn)?;
+    let r = refresh(conn, cat);
+    if lifted {
+        conn.pragma_update(None, "query_only", true).map_err(|e| {
+            PgError::internal(format!(
+                "system catalog: cannot make the read connection read-only again: {e}"
+            ))
+        })?;
+    }
+    r
+}
+
+/// Lift `query_only` if it is on; returns whether it was.
+fn lift_query_only(conn: &Connection) -> PgResult<bool> {
+    let on: i64 = conn
+        .pragma_query_value(None, "query_only", |r| r.get(0))
+        .map_err(err)?;
+    if on != 0 {
+        conn.pragma_update(None, "query_only", false).map_err(err)?;
+    }
+    Ok(on != 0)
+}
+
+fn refresh(conn: &Connection, cat: &Catalog) -> PgResult<()> {
     let fresh = state(conn, "static") != Some(STATIC_VERSION);
     if fresh && conn.is_autocommit() {
         // Keep the catalog tables in memory. Changing temp_store drops existing TEMP tables,
@@ -96,34 +120,6 @@ fn set_state(conn: &Connection, key: &str, v: i64) -> PgResult<()> {
     )
     .map_err(err)?;
     Ok(())
-}
-
-struct QueryOnlyLifted<'a> {
-    conn: &'a Connection,
-    was_on: bool,
-}
-
-impl<'a> QueryOnlyLifted<'a> {
-    fn new(conn: &'a Connection) -> PgResult<QueryOnlyLifted<'a>> {
-        let on: i64 = conn
-            .pragma_query_value(None, "query_only", |r| r.get(0))
-            .map_err(err)?;
-        if on != 0 {
-            conn.pragma_update(None, "query_only", false).map_err(err)?;
-        }
-        Ok(QueryOnlyLifted {
-            conn,
-            was_on: on != 0,
-        })
-    }
-}
-
-impl Drop for QueryOnlyLifted<'_> {
-    fn drop(&mut self) {
-        if self.was_on {
-            let _ = self.conn.pragma_update(None, "query_only", true);
-        }
-    }
 }
 
 /// Secondary indexes on the catalog tables, for the joins clients run.
