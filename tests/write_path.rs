@@ -17,12 +17,10 @@ async fn client(url: &str) -> Client {
         .expect("connect timed out")
 }
 
-fn bounded<T>(f: impl std::future::Future<Output = T>) -> impl std::future::Future<Output = T> {
-    async move {
-        tokio::time::timeout(Duration::from_secs(30), f)
-            .await
-            .expect("no answer within 30 s")
-    }
+async fn bounded<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(30), f)
+        .await
+        .expect("no answer within 30 s")
 }
 
 async fn group_commit(s: &common::Bedrock) -> String {
