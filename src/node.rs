@@ -120,8 +120,68 @@ pub async fn start(config: Config) -> Result<Started, String> {
     driver.perform(outs).await;
     tokio::spawn(driver.run(core_rx));
     match tokio::time::timeout(std::time::Duration::from_secs(30), leading_rx).await {
-        Ok(Ok(())) => Ok(Started { shared }),
-        _ => Err("the node did not become leader of its one-node cluster".into()),
+        Ok(Ok(())) => {}
+        _ => return Err("the node did not become leader of its one-node cluster".into()),
+    }
+    drop_leftover_staging(&shared).await?;
+    Ok(Started { shared })
+}
+
+/// COPY staging tables left by a crash mid-COPY are dropped (through the journal, like any
+/// other write).
+async fn drop_leftover_staging(shared: &Arc<Shared>) -> Result<(), String> {
+    let reader = shared.store.reader().map_err(|e| e.to_string())?;
+    let names: Vec<String> = reader
+        .conn
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE '\\_\\_bedrock\\_copy\\_%' ESCAPE '\\'",
+        )
+        .and_then(|mut st| {
+            st.query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()
+        })
+        .map_err(|e| e.to_string())?;
+    shared.store.return_reader(reader);
+    if names.is_empty() {
+        return Ok(());
+    }
+    tracing::info!(
+        "dropping {} COPY staging tables left by a crash",
+        names.len()
+    );
+    let script = names
+        .iter()
+        .map(|n| exec::work::StmtWork {
+            generation: 0,
+            stmt: crate::log::Statement {
+                sql: format!("DROP TABLE IF EXISTS {}", crate::store::quote_ident(n)),
+                params: Vec::new(),
+                ctx: crate::log::StmtCtx {
+                    zone: "UTC".into(),
+                    ..Default::default()
+                },
+            },
+            reads_catalog: false,
+            target: None,
+            session: Default::default(),
+            deadline_ms: 0,
+            lock_timeout_ms: 0,
+            locking: None,
+        })
+        .collect();
+    let (reply, rx) = oneshot::channel();
+    let _ = shared.core.send(CoreMsg::Write(exec::Submit {
+        id: shared.ids.next(),
+        consistency: cluster::Consistency::Quorum,
+        body: exec::work::Work::Script(script).encode(),
+        timeout_ticks: 3000,
+        reply,
+    }));
+    match rx.await {
+        Ok(Outcome::Committed { .. }) => Ok(()),
+        other => Err(format!(
+            "cannot drop leftover COPY staging tables: {other:?}"
+        )),
     }
 }
 

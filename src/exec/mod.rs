@@ -160,6 +160,7 @@ pub struct Shared {
     cancels: Mutex<HashMap<i32, (i32, Arc<Cancel>)>>,
     next_pid: AtomicI32,
     next_txn: AtomicU64,
+    next_txid: AtomicU64,
 }
 
 impl Shared {
@@ -187,6 +188,7 @@ impl Shared {
             cancels: Mutex::new(HashMap::new()),
             next_pid: AtomicI32::new(1000),
             next_txn: AtomicU64::new(1),
+            next_txid: AtomicU64::new(0),
         })
     }
 
@@ -236,6 +238,14 @@ impl Shared {
 
     pub fn session_count(&self) -> usize {
         self.cancels.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// A transaction id for `txid_current()`: unique (a counter within this process, above
+    /// every id an earlier run handed out, since each run starts at a higher commit count)
+    /// and increasing.
+    pub fn next_txid(&self) -> i64 {
+        let n = self.next_txid.fetch_add(1, Ordering::Relaxed) & 0xF_FFFF;
+        (((self.published.commit_count() + 1) << 20) | n) as i64
     }
 
     /// A new interactive-transaction id for the writer.

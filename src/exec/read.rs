@@ -36,7 +36,10 @@ impl Session {
             &joined
         };
         self.await_fence().await?;
-        let ctx = self.stmt_ctx();
+        let mut ctx = self.stmt_ctx();
+        if p.sql.contains("pg_txid_current") {
+            ctx.txid = self.txid();
+        }
         if p.writes || self.txn.is_some() {
             if p.writes && self.block_read_only() {
                 let what = match p.tag {

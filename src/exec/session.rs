@@ -90,6 +90,8 @@ pub struct Session {
     pub(super) copy_staging: Vec<String>,
     pub(super) currval: HashMap<u32, i64>,
     pub(super) lastval: Option<i64>,
+    /// `txid_current()` of the open block (0: not asked yet).
+    txid: i64,
     rng: u64,
     pub(super) events: Vec<Event>,
     /// Why the last guarded read stopped (a `Progress` reason).
@@ -130,6 +132,7 @@ impl Session {
             copy_staging: Vec::new(),
             currval: HashMap::new(),
             lastval: None,
+            txid: 0,
             rng: crate::entropy::random_u64(),
             events: Vec::new(),
             last_stop: 0,
@@ -433,7 +436,17 @@ impl Session {
             seed: self.next_seed(),
             zone: self.settings.value("TimeZone").unwrap_or("UTC").to_string(),
             seq: Vec::new(),
+            txid: 0,
         }
+    }
+
+    /// The transaction id of the block (or of the autocommit statement), given out the
+    /// first time it is asked for.
+    pub(super) fn txid(&mut self) -> i64 {
+        if self.block == Block::Idle || self.txid == 0 {
+            self.txid = self.shared.next_txid();
+        }
+        self.txid
     }
 
     pub(super) fn in_failed_block(&self) -> bool {
@@ -507,6 +520,7 @@ impl Session {
         self.snapshot_reads.clear();
         self.block = Block::Idle;
         self.txn_start = 0;
+        self.txid = 0;
         for n in self.settings.end_transaction(committed) {
             self.parameter_status(&n);
         }

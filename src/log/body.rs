@@ -21,6 +21,8 @@ pub struct StmtCtx {
     /// The values `nextval()` handed out while the statement ran, in order: executing the
     /// statement again (a follower, a replayed transaction) hands out exactly these.
     pub seq: Vec<SeqRun>,
+    /// The transaction's id (`txid_current()`), 0 if it never asked.
+    pub txid: i64,
 }
 
 /// Consecutive values one sequence handed out: `first`, `first + step`, … (`count` values).
@@ -84,9 +86,9 @@ pub struct Body {
 
 const BODY_VERSION: u8 = 1;
 
-/// Smallest encoded statement: sql length, 3 × 8 bytes of context, zone length, run count,
+/// Smallest encoded statement: sql length, 4 × 8 bytes of context, zone length, run count,
 /// param count.
-const MIN_STATEMENT: usize = 4 + 24 + 4 + 4 + 4;
+const MIN_STATEMENT: usize = 4 + 32 + 4 + 4 + 4;
 
 /// Encoded size of one [`SeqRun`].
 const SEQ_RUN: usize = 4 + 8 + 8 + 4;
@@ -133,6 +135,7 @@ pub fn encode_statement(w: &mut Writer, s: &Statement) {
     w.i64(s.ctx.txn_micros);
     w.i64(s.ctx.stmt_micros);
     w.u64(s.ctx.seed);
+    w.i64(s.ctx.txid);
     w.bytes(s.ctx.zone.as_bytes());
     w.u32(s.ctx.seq.len() as u32);
     for r in &s.ctx.seq {
@@ -149,6 +152,7 @@ pub fn decode_statement(r: &mut Reader) -> Result<Statement, DecodeError> {
     let txn_micros = r.i64()?;
     let stmt_micros = r.i64()?;
     let seed = r.u64()?;
+    let txid = r.i64()?;
     let zone = r.string()?;
     let n = r.len_prefix(SEQ_RUN)?;
     let mut seq = Vec::with_capacity(n);
@@ -166,6 +170,7 @@ pub fn decode_statement(r: &mut Reader) -> Result<Statement, DecodeError> {
         seed,
         zone,
         seq,
+        txid,
     };
     let params = decode_values(r)?;
     Ok(Statement { sql, params, ctx })
@@ -240,6 +245,7 @@ mod tests {
                         step: 1,
                         count: 3,
                     }],
+                    txid: 77,
                 },
             }],
         };

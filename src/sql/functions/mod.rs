@@ -59,6 +59,8 @@ pub struct ExecContext {
     seq_replay: HashMap<u32, std::collections::VecDeque<(SeqRun, u32)>>,
     /// Values `nextval()` handed out during the current statement.
     seq_drawn: Vec<SeqRun>,
+    /// The statement's transaction id (`txid_current()`).
+    pub txid: i64,
     /// Session settings visible to `current_setting()`.
     pub settings: HashMap<String, String>,
     /// Settings changed by `set_config()` during the statement, for the session to apply.
@@ -79,6 +81,7 @@ impl Default for ExecContext {
             seq_high: HashMap::new(),
             seq_replay: HashMap::new(),
             seq_drawn: Vec::new(),
+            txid: 0,
             settings: HashMap::new(),
             set_config_calls: Vec::new(),
         }
@@ -98,6 +101,7 @@ impl ExecContext {
         }
         self.seq_replay.clear();
         self.seq_drawn.clear();
+        self.txid = c.txid;
         for r in &c.seq {
             self.seq_replay.entry(r.oid).or_default().push_back((*r, 0));
         }
@@ -277,6 +281,15 @@ fn register_core(conn: &Connection, ctx: Shared) -> rusqlite::Result<()> {
     // pg_row_locked(table, rowid, exclusive): SKIP LOCKED's filter. Only the writer holds
     // locks and registers the real one over this (nothing is locked anywhere else).
     conn.create_scalar_function("pg_row_locked", 3, VOLATILE, |_| Ok(false))?;
+    let c = ctx.clone();
+    conn.create_scalar_function("pg_txid_current", 0, VOLATILE, move |_| {
+        match lock(&c).txid {
+            0 => Err(udf_err(PgError::internal(
+                "txid_current() without a transaction id",
+            ))),
+            t => Ok(t),
+        }
+    })?;
     // pg_cast(value, from_oid, to_oid, typmod): a run-time PostgreSQL cast.
     let c = ctx.clone();
     conn.create_scalar_function("pg_cast", 4, DET, move |f| {

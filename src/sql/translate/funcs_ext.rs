@@ -852,13 +852,12 @@ impl Tr<'_> {
             }
             "txid_current" | "pg_current_xact_id" => {
                 self.check_arity(name, &xs, 0, 0)?;
-                // The commit number this write transaction will get: stable within the
-                // transaction, increasing, and the same when a follower replays it.
+                // The transaction's id, assigned by its session when it first asks and carried
+                // in each statement's replicated inputs: stable within the transaction, unique,
+                // increasing, and the same when the statement runs again anywhere. Asking makes
+                // the transaction a writer, as in PostgreSQL.
                 self.writes = true;
-                Ex::new(
-                    "(SELECT coalesce(max(commit_count), 0) + 1 FROM __bedrock_journal)",
-                    PgType::INT8,
-                )
+                Ex::new("pg_txid_current()", PgType::INT8)
             }
             _ => {
                 *args = xs;
