@@ -1,20 +1,23 @@
 //! A node: opens the store, starts the writer, and drives the consensus core — the one write
-//! path (DESIGN.md §2). One task owns `cluster::Node`: it feeds it ticks, the sessions' writes
-//! and the writer's completions, and performs its outputs in order (docs/protocol.md §2): the
-//! hard state is durable before anything after it is performed, storage outputs go to the
-//! writer one after another and their completions come back in that order. With an empty
-//! `-peerList` the node is a one-voter cluster and leads at once; the client port opens once
-//! it leads.
+//! path (DESIGN.md §2). `cluster::Node` lives behind one lock ([`NodeCore`]); whoever has an
+//! input steps it right away — a session submitting a write, the writer reporting a completed
+//! storage output, the tick task every 10 ms — and the outputs are performed in the order the
+//! core produced them (docs/protocol.md §2): storage outputs go, under the same lock, to the
+//! writer's queue, which performs them one after another (the hard state first: anything the
+//! core produced after a `PersistHardState` is queued behind it), and answers go straight to
+//! the sessions waiting for them. So a write travels session → writer → session, with no hop
+//! through another task. With an empty `-peerList` the node is a one-voter cluster and leads
+//! at once; the client port accepts connections once it leads.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::cluster::{self, HardState, Input, Journal, Member, NodeId, Outcome, Output, State};
 use crate::config::Config;
-use crate::exec::{self, CoreMsg, Published, Shared, Status, writer};
+use crate::exec::{self, Published, Shared, Status, Submit, writer};
 use crate::log::{Entry, LogPos, RequestId};
 use crate::sql::catalog::Catalog;
 use crate::sql::extension::SqlExtension;
@@ -47,10 +50,187 @@ impl Journal for DbJournal {
     }
 }
 
-/// A started node: the shared state sessions use, and the task driving the core.
+/// What the core's lock protects.
+struct CoreState {
+    node: cluster::Node,
+    journal: DbJournal,
+    /// Sessions waiting for the answer to their write.
+    replies: HashMap<RequestId, oneshot::Sender<Outcome>>,
+    /// Told once the node leads.
+    leading: Option<oneshot::Sender<()>>,
+}
+
+/// The consensus core of this node and where its outputs go.
+pub struct NodeCore {
+    state: Mutex<CoreState>,
+    writer: writer::Handle,
+    status: Arc<Mutex<Status>>,
+    names: Vec<String>,
+    me: String,
+}
+
+impl NodeCore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CoreState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Step the core with `input` and perform what it asks.
+    fn step(&self, st: &mut CoreState, input: Input) {
+        let outs = st.node.step(&st.journal, input);
+        self.route(st, outs);
+    }
+
+    /// Perform the core's outputs in order.
+    fn route(&self, st: &mut CoreState, outs: Vec<Output>) {
+        let mut held: Option<Vec<Output>> = None;
+        for o in outs {
+            // After a PersistHardState nothing may be performed before it is durable: the
+            // rest goes to the writer's queue behind it.
+            if let Some(h) = held.as_mut()
+                && !matches!(
+                    o,
+                    Output::Execute { .. } | Output::Commit { .. } | Output::Rollback { .. }
+                )
+            {
+                h.push(o);
+                continue;
+            }
+            match o {
+                Output::PersistHardState(hs) => {
+                    if let Some(h) = held.take()
+                        && !h.is_empty()
+                    {
+                        self.writer.send(writer::Command::Perform(h));
+                    }
+                    let vote = hs.vote.and_then(|v| self.names.get(v.0).cloned());
+                    self.writer.send(writer::Command::PersistHardState {
+                        term: hs.term,
+                        vote,
+                    });
+                    held = Some(Vec::new());
+                }
+                Output::Execute { batch, requests } => {
+                    self.flush_held(&mut held);
+                    self.writer
+                        .send(writer::Command::Execute { batch, requests });
+                }
+                Output::Commit { entry, batch } => {
+                    self.flush_held(&mut held);
+                    self.writer.send(writer::Command::Commit { entry, batch });
+                }
+                Output::Rollback { batch } => {
+                    self.flush_held(&mut held);
+                    self.writer.send(writer::Command::Rollback { batch });
+                }
+                other => self.perform_one(st, other),
+            }
+        }
+        self.flush_held(&mut held);
+    }
+
+    fn flush_held(&self, held: &mut Option<Vec<Output>>) {
+        if let Some(h) = held.as_mut()
+            && !h.is_empty()
+        {
+            self.writer
+                .send(writer::Command::Perform(std::mem::take(h)));
+        }
+    }
+
+    /// An output that is not a storage output.
+    fn perform_one(&self, st: &mut CoreState, o: Output) {
+        match o {
+            Output::Send { to, .. } => {
+                tracing::debug!("no transport yet: dropping a message for {to}");
+            }
+            Output::Reply { id, outcome } => {
+                if let Some(tx) = st.replies.remove(&id) {
+                    let _ = tx.send(outcome);
+                }
+            }
+            Output::StateChanged {
+                from,
+                to,
+                term,
+                reason,
+            } => {
+                tracing::info!(term, "{from} -> {to}: {reason}");
+                let leader = if to.is_leader() {
+                    Some(self.me.clone())
+                } else {
+                    st.node.leader().and_then(|l| self.names.get(l.0).cloned())
+                };
+                *self.status.lock().unwrap_or_else(|p| p.into_inner()) = Status {
+                    state: to,
+                    term,
+                    leader,
+                };
+                if to == State::Leading
+                    && let Some(tx) = st.leading.take()
+                {
+                    let _ = tx.send(());
+                }
+            }
+            Output::RequestSnapshot { .. } => {
+                // One node has no peer to fetch from.
+                self.step(
+                    st,
+                    Input::SnapshotFailed {
+                        reason: "no peers".into(),
+                    },
+                );
+            }
+            storage @ (Output::PersistHardState(_)
+            | Output::Execute { .. }
+            | Output::Commit { .. }
+            | Output::Rollback { .. }) => self.route(st, vec![storage]),
+        }
+    }
+
+    fn tick(&self) {
+        let mut st = self.lock();
+        self.step(&mut st, Input::Tick);
+    }
+}
+
+impl exec::Core for NodeCore {
+    fn submit(&self, s: Submit) {
+        let mut st = self.lock();
+        st.replies.insert(s.id, s.reply);
+        self.step(
+            &mut st,
+            Input::ClientWrite {
+                id: s.id,
+                consistency: s.consistency,
+                body: s.body,
+                timeout: Some(s.timeout_ticks),
+            },
+        );
+    }
+
+    fn completed(&self, input: Input, tip: Option<LogPos>) {
+        let mut st = self.lock();
+        if let Some(t) = tip {
+            st.journal.tip = t;
+        }
+        self.step(&mut st, input);
+    }
+
+    fn perform(&self, outputs: Vec<Output>) {
+        let mut st = self.lock();
+        for o in outputs {
+            self.perform_one(&mut st, o);
+        }
+    }
+}
+
+/// A started node: the shared state sessions use.
 pub struct Started {
     pub shared: Arc<Shared>,
 }
+
+/// Most client requests in one commit.
+const MAX_BATCH: usize = 1024;
 
 /// Open the store, start the writer and the core, and wait until this node leads.
 pub async fn start(config: Config) -> Result<Started, String> {
@@ -74,14 +254,6 @@ pub async fn start(config: Config) -> Result<Started, String> {
     let tip = write_conn.tip();
     let published = Arc::new(Published::new(catalog.clone(), tip.count));
     let slots = Arc::new(exec::work::Slots::default());
-    let (core_tx, core_rx) = mpsc::unbounded_channel();
-    let writer = writer::spawn(
-        write_conn,
-        catalog,
-        published.clone(),
-        slots.clone(),
-        core_tx.clone(),
-    )?;
     let members = vec![Member {
         name: config.node_name.clone(),
         priority: config.priority.max(1),
@@ -98,27 +270,56 @@ pub async fn start(config: Config) -> Result<Started, String> {
         conn: store.reader().map_err(what)?,
         tip,
     };
+    let (node, outs) = cluster::Node::new(cfg, hard, &journal)?;
+    let (writer, inbox) = writer::channel();
+    let (leading_tx, leading_rx) = oneshot::channel();
+    let status = Arc::new(Mutex::new(Status {
+        state: State::Searching,
+        term,
+        leader: None,
+    }));
+    let core = Arc::new(NodeCore {
+        state: Mutex::new(CoreState {
+            node,
+            journal,
+            replies: HashMap::new(),
+            leading: Some(leading_tx),
+        }),
+        writer: writer.clone(),
+        status: status.clone(),
+        names,
+        me: config.node_name.clone(),
+    });
+    writer::spawn(
+        inbox,
+        write_conn,
+        catalog,
+        published.clone(),
+        slots.clone(),
+        core.clone(),
+    )?;
+    {
+        let mut st = core.lock();
+        core.route(&mut st, outs);
+    }
+    let ticker = core.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_millis(exec::TICK_MS));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            ticker.tick();
+        }
+    });
     let shared = Shared::new(
         store,
         config.clone(),
         published,
-        writer.clone(),
-        core_tx,
-        slots,
-    );
-    let (node, outs) = cluster::Node::new(cfg, hard, &journal)?;
-    let (leading_tx, leading_rx) = oneshot::channel();
-    let mut driver = Driver {
-        node,
-        journal,
         writer,
-        shared: shared.clone(),
-        names,
-        replies: HashMap::new(),
-        leading: Some(leading_tx),
-    };
-    driver.perform(outs).await;
-    tokio::spawn(driver.run(core_rx));
+        core,
+        slots,
+        status,
+    );
     match tokio::time::timeout(std::time::Duration::from_secs(30), leading_rx).await {
         Ok(Ok(())) => {}
         _ => return Err("the node did not become leader of its one-node cluster".into()),
@@ -141,7 +342,7 @@ async fn drop_leftover_staging(shared: &Arc<Shared>) -> Result<(), String> {
                 .collect::<rusqlite::Result<Vec<String>>>()
         })
         .map_err(|e| e.to_string())?;
-    shared.store.return_reader(reader);
+    shared.store.return_reader(reader, false);
     if names.is_empty() {
         return Ok(());
     }
@@ -170,13 +371,13 @@ async fn drop_leftover_staging(shared: &Arc<Shared>) -> Result<(), String> {
         })
         .collect();
     let (reply, rx) = oneshot::channel();
-    let _ = shared.core.send(CoreMsg::Write(exec::Submit {
+    shared.core.submit(Submit {
         id: shared.ids.next(),
         consistency: cluster::Consistency::Quorum,
         body: exec::work::Work::Script(script).encode(),
         timeout_ticks: 3000,
         reply,
-    }));
+    });
     match rx.await {
         Ok(Outcome::Committed { .. }) => Ok(()),
         other => Err(format!(
@@ -184,9 +385,6 @@ async fn drop_leftover_staging(shared: &Arc<Shared>) -> Result<(), String> {
         )),
     }
 }
-
-/// Most client requests in one commit.
-const MAX_BATCH: usize = 1024;
 
 /// Start serving; returns when the listener fails to bind (with a one-line error).
 pub async fn run(config: Config) -> Result<(), String> {
@@ -205,143 +403,4 @@ pub async fn run(config: Config) -> Result<(), String> {
     );
     crate::pg::server::serve(started.shared, listener).await;
     Ok(())
-}
-
-struct Driver {
-    node: cluster::Node,
-    journal: DbJournal,
-    writer: writer::Handle,
-    shared: Arc<Shared>,
-    names: Vec<String>,
-    /// Sessions waiting for the answer to their write.
-    replies: HashMap<RequestId, oneshot::Sender<Outcome>>,
-    /// Told once the node leads.
-    leading: Option<oneshot::Sender<()>>,
-}
-
-impl Driver {
-    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<CoreMsg>) {
-        let mut ticks = tokio::time::interval(std::time::Duration::from_millis(exec::TICK_MS));
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                msg = rx.recv() => {
-                    let Some(msg) = msg else { return };
-                    self.handle(msg).await;
-                    // Take everything already queued before ticking again.
-                    while let Ok(m) = rx.try_recv() {
-                        self.handle(m).await;
-                    }
-                }
-                _ = ticks.tick() => {
-                    let outs = self.node.step(&self.journal, Input::Tick);
-                    self.perform(outs).await;
-                }
-            }
-        }
-    }
-
-    async fn handle(&mut self, msg: CoreMsg) {
-        let input = match msg {
-            CoreMsg::Write(s) => {
-                self.replies.insert(s.id, s.reply);
-                Input::ClientWrite {
-                    id: s.id,
-                    consistency: s.consistency,
-                    body: s.body,
-                    timeout: Some(s.timeout_ticks),
-                }
-            }
-            CoreMsg::Storage(input, tip) => {
-                if let Some(t) = tip {
-                    self.journal.tip = t;
-                }
-                input
-            }
-        };
-        let outs = self.node.step(&self.journal, input);
-        self.perform(outs).await;
-    }
-
-    /// Perform the core's outputs, in order.
-    async fn perform(&mut self, outs: Vec<Output>) {
-        for o in outs {
-            match o {
-                Output::Send { to, .. } => {
-                    tracing::debug!("no transport yet: dropping a message for {to}");
-                }
-                Output::PersistHardState(hs) => {
-                    let vote = hs.vote.and_then(|v| self.names.get(v.0).cloned());
-                    let (done, rx) = oneshot::channel();
-                    self.writer.send(writer::Command::PersistHardState {
-                        term: hs.term,
-                        vote,
-                        done,
-                    });
-                    // Durable before anything after it is performed.
-                    match rx.await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => {
-                            tracing::error!("{e}; stopping");
-                            std::process::exit(1);
-                        }
-                        Err(_) => {
-                            tracing::error!("the writer stopped; stopping");
-                            std::process::exit(1);
-                        }
-                    }
-                }
-                Output::Execute { batch, requests } => {
-                    self.writer
-                        .send(writer::Command::Execute { batch, requests });
-                }
-                Output::Commit { entry, batch } => {
-                    self.writer.send(writer::Command::Commit { entry, batch });
-                }
-                Output::Rollback { batch } => {
-                    self.writer.send(writer::Command::Rollback { batch });
-                }
-                Output::RequestSnapshot { .. } => {
-                    // One node has no peer to fetch from.
-                    let outs = self.node.step(
-                        &self.journal,
-                        Input::SnapshotFailed {
-                            reason: "no peers".into(),
-                        },
-                    );
-                    Box::pin(self.perform(outs)).await;
-                }
-                Output::Reply { id, outcome } => {
-                    if let Some(tx) = self.replies.remove(&id) {
-                        let _ = tx.send(outcome);
-                    }
-                }
-                Output::StateChanged {
-                    from,
-                    to,
-                    term,
-                    reason,
-                } => {
-                    tracing::info!(term, "{from} -> {to}: {reason}");
-                    let leader = if to.is_leader() {
-                        Some(self.shared.config.node_name.clone())
-                    } else {
-                        self.node
-                            .leader()
-                            .and_then(|l| self.names.get(l.0).cloned())
-                    };
-                    self.shared.set_status(Status {
-                        state: to,
-                        term,
-                        leader,
-                    });
-                    if to == State::Leading
-                        && let Some(tx) = self.leading.take()
-                    {
-                        let _ = tx.send(());
-                    }
-                }
-            }
-        }
-    }
 }

@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 
 use crate::cluster::{Consistency, Input, Outcome, RequestId, State};
 use crate::config::Config;
@@ -104,12 +104,16 @@ pub struct Submit {
     pub reply: oneshot::Sender<Outcome>,
 }
 
-/// What the driver of the core receives.
-pub enum CoreMsg {
-    /// A session submits a write.
-    Write(Submit),
-    /// The writer completed a storage output (and the journal's new durable tip, if any).
-    Storage(Input, Option<LogPos>),
+/// The consensus core as the executor reaches it (the node implements it): sessions submit
+/// writes, and the writer reports what it did. Whoever calls steps the core there and then,
+/// so a write travels session → writer → session with no hop through another task.
+pub trait Core: Send + Sync {
+    /// A client write, answered exactly once through `s.reply`.
+    fn submit(&self, s: Submit);
+    /// The writer completed a storage output (with the journal's new durable tip, if any).
+    fn completed(&self, input: Input, tip: Option<LogPos>);
+    /// Outputs the writer kept back until the hard state before them was durable.
+    fn perform(&self, outputs: Vec<crate::cluster::Output>);
 }
 
 /// The node's role as sessions see it.
@@ -153,10 +157,10 @@ pub struct Shared {
     pub config: Config,
     pub published: Arc<Published>,
     pub writer: writer::Handle,
-    pub core: mpsc::UnboundedSender<CoreMsg>,
+    pub core: Arc<dyn Core>,
     pub slots: Arc<work::Slots>,
     pub ids: RequestIds,
-    status: Mutex<Status>,
+    status: Arc<Mutex<Status>>,
     cancels: Mutex<HashMap<i32, (i32, Arc<Cancel>)>>,
     next_pid: AtomicI32,
     next_txn: AtomicU64,
@@ -169,8 +173,9 @@ impl Shared {
         config: Config,
         published: Arc<Published>,
         writer: writer::Handle,
-        core: mpsc::UnboundedSender<CoreMsg>,
+        core: Arc<dyn Core>,
         slots: Arc<work::Slots>,
+        status: Arc<Mutex<Status>>,
     ) -> Arc<Shared> {
         Arc::new(Shared {
             store,
@@ -180,11 +185,7 @@ impl Shared {
             core,
             slots,
             ids: RequestIds::new(),
-            status: Mutex::new(Status {
-                state: State::Searching,
-                term: 0,
-                leader: None,
-            }),
+            status,
             cancels: Mutex::new(HashMap::new()),
             next_pid: AtomicI32::new(1000),
             next_txn: AtomicU64::new(1),
@@ -197,10 +198,6 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-    }
-
-    pub fn set_status(&self, s: Status) {
-        *self.status.lock().unwrap_or_else(|p| p.into_inner()) = s;
     }
 
     /// Register a session; returns (pid, secret key, cancel hook).

@@ -110,7 +110,14 @@ impl Session {
             match result {
                 Err(e) if inline && e.message == YIELDED => inline = false,
                 other => {
-                    self.read_conn = Some(conn);
+                    // Outside a snapshot the connection goes back to the node's pool at once:
+                    // a handful of read connections serve any number of sessions, so memory
+                    // does not grow with connections.
+                    if conn.conn.is_autocommit() {
+                        self.shared.store.return_reader(conn, p.reads_catalog);
+                    } else {
+                        self.read_conn = Some(conn);
+                    }
                     let out = other?;
                     if self.snapshot_isolation() && self.txn.is_none() {
                         // Checked again at the writer if this block writes.
@@ -126,12 +133,11 @@ impl Session {
 
     /// Close the snapshot of a REPEATABLE READ / SERIALIZABLE block.
     pub(super) fn end_snapshot(&mut self) {
-        if let Some(c) = &self.read_conn
-            && !c.conn.is_autocommit()
-            && c.conn.execute_batch("COMMIT").is_err()
-        {
+        if let Some(c) = self.read_conn.take() {
             // A connection we cannot bring back to autocommit is not reused.
-            self.read_conn = None;
+            if c.conn.is_autocommit() || c.conn.execute_batch("COMMIT").is_ok() {
+                self.shared.store.return_reader(c, false);
+            }
         }
     }
 

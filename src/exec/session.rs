@@ -927,7 +927,7 @@ impl Session {
         self.abort_writes();
         self.end_snapshot();
         if let Some(c) = self.read_conn.take() {
-            self.shared.store.return_reader(c);
+            self.shared.store.return_reader(c, true);
         }
         self.shared.unregister(self.pid);
     }

@@ -7,10 +7,10 @@
 
 use rusqlite::types::Value;
 
+use super::Submit;
 use super::session::{Block, Session, WriteTxn};
 use super::work::{self, Done, SessionIn, StmtOut, StmtWork, Work, WorkResult};
 use super::writer::{Command, TxnOp};
-use super::{CoreMsg, Submit};
 use crate::cluster::{Consistency, Outcome};
 use crate::error::{PgError, PgResult, code};
 use crate::log::{Statement, StmtCtx};
@@ -160,28 +160,22 @@ impl Session {
             s => s.min(self.wait_timeout_ms()),
         };
         let (reply, rx) = tokio::sync::oneshot::channel();
-        let sent = shared.core.send(CoreMsg::Write(Submit {
+        shared.core.submit(Submit {
             id,
             consistency: self.consistency(),
             body: work.encode(),
             timeout_ticks: wait_ms.div_ceil(TICK_MS).max(1),
             reply,
-        }));
-        let outcome = if sent.is_err() {
-            Outcome::Refused {
-                reason: "the node is shutting down".into(),
-            }
-        } else {
-            match tokio::time::timeout(
-                std::time::Duration::from_millis(wait_ms + ANSWER_GRACE_MS),
-                rx,
-            )
-            .await
-            {
-                Ok(Ok(o)) => o,
-                Ok(Err(_)) => Outcome::Unknown,
-                Err(_) => Outcome::Unknown,
-            }
+        });
+        let outcome = match tokio::time::timeout(
+            std::time::Duration::from_millis(wait_ms + ANSWER_GRACE_MS),
+            rx,
+        )
+        .await
+        {
+            Ok(Ok(o)) => o,
+            Ok(Err(_)) => Outcome::Unknown,
+            Err(_) => Outcome::Unknown,
         };
         let result = slot.take();
         shared.slots.remove(id);

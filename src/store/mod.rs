@@ -395,14 +395,16 @@ impl Store {
         )
     }
 
-    /// Give a read connection back to the pool. Only a connection outside any transaction
-    /// and still `query_only` is kept; anything else is closed.
-    pub fn return_reader(&self, c: Conn) {
-        let query_only = c
-            .conn
-            .pragma_query_value(None, "query_only", |r| r.get::<_, i64>(0))
-            .unwrap_or(0);
-        if c.conn.is_autocommit() && query_only == 1 && c.role == Role::Reader {
+    /// Give a read connection back to the pool. Only a connection outside any transaction is
+    /// kept, and with `check` (it ran something that lifts `query_only`, such as the
+    /// catalogs' refresh) only if it is `query_only` again; anything else is closed.
+    pub fn return_reader(&self, c: Conn, check: bool) {
+        let query_only = !check
+            || c.conn
+                .pragma_query_value(None, "query_only", |r| r.get::<_, i64>(0))
+                .unwrap_or(0)
+                == 1;
+        if c.conn.is_autocommit() && query_only && c.role == Role::Reader {
             let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
             if pool.len() < READER_POOL {
                 pool.push(c);

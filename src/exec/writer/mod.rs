@@ -34,10 +34,10 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc as tmpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::work::{self, Done};
-use super::{CoreMsg, Published};
+use super::{Core, Published};
 use crate::cluster::{Input, RequestId};
 use crate::error::{PgError, PgResult, code};
 use crate::log::Entry;
@@ -72,12 +72,13 @@ pub enum Command {
     Rollback {
         batch: u64,
     },
-    /// The core's `Output::PersistHardState`: durable before `done` is answered.
+    /// The core's `Output::PersistHardState`: durable before anything queued after it.
     PersistHardState {
         term: u64,
         vote: Option<String>,
-        done: oneshot::Sender<Result<(), String>>,
     },
+    /// Outputs of the core that had to wait for a `PersistHardState` before them.
+    Perform(Vec<crate::cluster::Output>),
     /// A statement (or savepoint operation) of an interactive transaction.
     Txn {
         txn: TxnId,
@@ -168,7 +169,7 @@ struct OpenBatch {
 struct Writer {
     w: WriteConn,
     rx: mpsc::Receiver<Command>,
-    core: tmpsc::UnboundedSender<CoreMsg>,
+    core: Arc<dyn Core>,
     published: Arc<Published>,
     slots: Arc<work::Slots>,
     /// The catalog of the last durable commit.
@@ -190,15 +191,24 @@ struct Writer {
     waiting: Vec<Waiting>,
 }
 
-/// Start the writer thread.
+/// The writer's queue: the handle to send to it, and what the thread will read.
+pub struct Inbox(mpsc::Receiver<Command>);
+
+pub fn channel() -> (Handle, Inbox) {
+    let (tx, rx) = mpsc::channel();
+    (Handle { tx }, Inbox(rx))
+}
+
+/// Start the writer thread on its queue.
 pub fn spawn(
+    inbox: Inbox,
     w: WriteConn,
     catalog: Arc<Catalog>,
     published: Arc<Published>,
     slots: Arc<work::Slots>,
-    core: tmpsc::UnboundedSender<CoreMsg>,
-) -> Result<Handle, String> {
-    let (tx, rx) = mpsc::channel();
+    core: Arc<dyn Core>,
+) -> Result<(), String> {
+    let rx = inbox.0;
     let mut w = w;
     let lk = LockCtx::default();
     install_lock_hooks(&mut w, &lk).map_err(|e| format!("cannot set up the writer: {e}"))?;
@@ -222,7 +232,7 @@ pub fn spawn(
         .name("bedrock-writer".into())
         .spawn(move || writer.run())
         .map_err(|e| format!("cannot start the writer thread: {e}"))?;
-    Ok(Handle { tx })
+    Ok(())
 }
 
 /// Watch the rows statements change, and give `pg_row_locked()` (SKIP LOCKED) the lock table.
@@ -299,9 +309,14 @@ impl Writer {
                 Command::Execute { batch, requests } => self.execute(batch, requests),
                 Command::Commit { entry, batch } => self.commit(entry, batch),
                 Command::Rollback { batch } => self.rollback_batch(batch),
-                Command::PersistHardState { term, vote, done } => {
-                    let _ = done.send(self.persist_hard_state(term, vote.as_deref()));
+                Command::PersistHardState { term, vote } => {
+                    if let Err(e) = self.persist_hard_state(term, vote.as_deref()) {
+                        // Nothing after it may happen without it: stop the node.
+                        tracing::error!("{e}; stopping");
+                        std::process::exit(1);
+                    }
                 }
+                Command::Perform(outputs) => self.core.perform(outputs),
                 c @ (Command::Txn { .. } | Command::Abort { .. }) if self.batch.is_some() => {
                     self.deferred.push_back(c);
                 }
@@ -467,7 +482,7 @@ impl Writer {
             Input::Committed { .. } => Some(self.w.tip()),
             _ => None,
         };
-        let _ = self.core.send(CoreMsg::Storage(input, pos));
+        self.core.completed(input, pos);
     }
 
     // ------------------------------------------------------------ transactions and floors
