@@ -244,6 +244,7 @@ pub async fn start(config: Config) -> Result<Started, String> {
         },
         ext,
     )?;
+    store.start_checkpointer()?;
     let what = |e: rusqlite::Error| format!("-db {}: {e}", config.db.display());
     let catalog = Arc::new(
         Catalog::load(&write_conn.conn().conn)

@@ -298,7 +298,6 @@ CREATE TABLE IF NOT EXISTS __bedrock_requests(
     id BLOB PRIMARY KEY,
     commit_count INTEGER NOT NULL,
     result BLOB NOT NULL) STRICT, WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS __bedrock_requests_by_commit ON __bedrock_requests(commit_count);
 ";
 
 /// Tables whose content is node-local (not compared between nodes).
@@ -416,8 +415,48 @@ impl Store {
         &self.cfg.path
     }
 
+    /// Checkpoint the WAL into the database file from a thread of its own (PASSIVE: it never
+    /// waits for the writer or for readers), so the writer never pays for checkpoints.
+    pub fn start_checkpointer(&self) -> Result<(), String> {
+        let path = self.cfg.path.clone();
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| one_line(&path, e))?;
+        std::thread::Builder::new()
+            .name("bedrock-checkpoint".into())
+            .spawn(move || checkpoint_forever(conn))
+            .map(|_| ())
+            .map_err(|e| format!("cannot start the checkpoint thread: {e}"))
+    }
+
     pub fn config(&self) -> &StoreConfig {
         &self.cfg
+    }
+}
+
+/// WAL frames beyond which the checkpoint thread runs a checkpoint (SQLite's default).
+const CHECKPOINT_FRAMES: i64 = 1000;
+
+fn checkpoint_forever(conn: Connection) {
+    let mut last = 0i64;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let r = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        });
+        match r {
+            Ok((log, done)) => {
+                // Frames written since the last round that are still to copy: more soon.
+                if log - done > CHECKPOINT_FRAMES && log != last {
+                    last = log;
+                    continue;
+                }
+                last = log;
+            }
+            Err(e) => tracing::warn!("WAL checkpoint failed: {e}"),
+        }
     }
 }
 

@@ -35,6 +35,9 @@ pub struct WriteConn {
 /// request is answered from it long after its journal row is trimmed.
 const REQUEST_INDEX_MIN: u64 = 1_000_000;
 
+/// How often (in commits) the request-id index is trimmed.
+const REQUEST_INDEX_TRIM: u64 = 100_000;
+
 impl WriteConn {
     pub(super) fn new(conn: Conn, tip: LogPos, max_journal: u64) -> WriteConn {
         WriteConn {
@@ -79,7 +82,10 @@ impl WriteConn {
         if !self.conn.conn.is_autocommit() {
             self.conn.conn.execute_batch("ROLLBACK")?;
         }
-        self.conn.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.conn
+            .conn
+            .prepare_cached("BEGIN IMMEDIATE")?
+            .execute([])?;
         self.open = true;
         self.body.clear();
         self.marks.clear();
@@ -148,7 +154,8 @@ impl WriteConn {
         self.begin()?;
         self.conn
             .conn
-            .execute_batch(&format!("SAVEPOINT {}", super::quote_ident(name)))?;
+            .prepare_cached(&format!("SAVEPOINT {}", super::quote_ident(name)))?
+            .execute([])?;
         self.marks.push(Mark {
             name: name.to_string(),
             body_len: self.body.len(),
@@ -171,7 +178,8 @@ impl WriteConn {
         };
         self.conn
             .conn
-            .execute_batch(&format!("RELEASE SAVEPOINT {}", super::quote_ident(name)))?;
+            .prepare_cached(&format!("RELEASE SAVEPOINT {}", super::quote_ident(name)))?
+            .execute([])?;
         self.marks.truncate(i);
         Ok(())
     }
@@ -181,10 +189,13 @@ impl WriteConn {
         let Some(i) = self.find(name) else {
             return Err(no_savepoint(name));
         };
-        self.conn.conn.execute_batch(&format!(
-            "ROLLBACK TO SAVEPOINT {}",
-            super::quote_ident(name)
-        ))?;
+        self.conn
+            .conn
+            .prepare_cached(&format!(
+                "ROLLBACK TO SAVEPOINT {}",
+                super::quote_ident(name)
+            ))?
+            .execute([])?;
         self.marks.truncate(i + 1);
         self.body.truncate(self.marks[i].body_len);
         Ok(())
@@ -299,15 +310,20 @@ impl WriteConn {
         if entry.count > self.max_journal {
             journal::trim(c, entry.count - self.max_journal, 16).map_err(|e| e.to_string())?;
         }
+        // The index has no second index on commit_count (one page less to write per
+        // commit): it is trimmed by a scan, once every REQUEST_INDEX_TRIM commits.
         let keep = self.max_journal.saturating_mul(2).max(REQUEST_INDEX_MIN);
-        if entry.count > keep && entry.count.is_multiple_of(64) {
+        if entry.count > keep && entry.count.is_multiple_of(REQUEST_INDEX_TRIM) {
             c.execute(
                 "DELETE FROM __bedrock_requests WHERE commit_count <= ?1",
                 params![(entry.count - keep) as i64],
             )
             .map_err(|e| e.to_string())?;
         }
-        c.execute_batch("COMMIT").map_err(|e| e.to_string())
+        c.prepare_cached("COMMIT")
+            .and_then(|mut st| st.execute([]))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     /// Make the election state durable (`__bedrock_meta`), outside any client transaction:
