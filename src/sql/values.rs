@@ -461,7 +461,7 @@ fn raw_text(v: ValueRef) -> String {
         ValueRef::Null => String::new(),
         ValueRef::Integer(i) => i.to_string(),
         ValueRef::Real(f) => format_float(f, false),
-        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+        ValueRef::Text(t) => crate::store::utf8_owned(t),
         ValueRef::Blob(b) => hex_encode(b),
     }
 }

@@ -196,18 +196,9 @@ impl Conn {
 /// Page cache per connection, KiB.
 const CACHE_KIB: i64 = 16_000;
 
-/// A column of a result as SQLite describes it.
-#[derive(Debug, Clone)]
-pub struct OutColumn {
-    pub name: String,
-    /// Table and column the value comes straight from, when it does.
-    pub origin: Option<(String, String)>,
-}
-
-/// Rows and counts of one executed statement.
+/// Rows and counts of one executed statement (the translator knows the columns).
 #[derive(Debug, Clone, Default)]
 pub struct QueryOutput {
-    pub columns: Vec<OutColumn>,
     pub rows: Vec<Vec<Value>>,
     /// Rows changed by an INSERT / UPDATE / DELETE.
     pub changes: u64,
@@ -233,24 +224,13 @@ fn run(
     if must_be_read_only && !stmt.readonly() {
         return Err(not_read_only());
     }
-    let columns: Vec<OutColumn> = stmt
-        .columns_with_metadata()
-        .map(|c| OutColumn {
-            name: c.name().to_string(),
-            origin: match (c.table_name(), c.origin_name()) {
-                (Some(t), Some(o)) => Some((t.to_string(), o.to_string())),
-                _ => None,
-            },
-        })
-        .collect();
+    let ncols = stmt.column_count();
     // A parameter the statement never mentions (a client's unused `$n`) is not bound.
     let count = stmt.parameter_count();
     for (i, p) in params.iter().enumerate().take(count) {
         stmt.raw_bind_parameter(i + 1, p)?;
     }
-    let ncols = columns.len();
     let mut out = QueryOutput {
-        columns,
         rows: Vec::new(),
         changes: 0,
     };
@@ -274,6 +254,15 @@ fn run(
     Ok((out, !stmt.readonly() || changed_rows))
 }
 
+/// An owned string from SQLite text: one validation pass (std's fast one) and one copy; invalid
+/// UTF-8 (which our writes never store) is replaced, never a panic.
+pub fn utf8_owned(t: &[u8]) -> String {
+    match std::str::from_utf8(t) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(t).into_owned(),
+    }
+}
+
 /// An owned copy of a SQLite value (invalid UTF-8 in text is replaced, never a panic).
 pub fn owned(v: rusqlite::types::ValueRef<'_>) -> Value {
     use rusqlite::types::ValueRef as R;
@@ -281,7 +270,7 @@ pub fn owned(v: rusqlite::types::ValueRef<'_>) -> Value {
         R::Null => Value::Null,
         R::Integer(i) => Value::Integer(i),
         R::Real(f) => Value::Real(f),
-        R::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        R::Text(t) => Value::Text(utf8_owned(t)),
         R::Blob(b) => Value::Blob(b.to_vec()),
     }
 }
