@@ -12,6 +12,7 @@ pub mod entropy;
 pub mod error;
 pub mod exec;
 pub mod log;
+pub mod memory;
 pub mod node;
 pub mod pg;
 pub mod sql;

@@ -232,6 +232,9 @@ pub struct Started {
 /// Most client requests in one commit.
 const MAX_BATCH: usize = 1024;
 
+/// Ticks between returns of freed heap memory to the OS (10 s).
+const TRIM_TICKS: u64 = 1000;
+
 /// Open the store, start the writer and the core, and wait until this node leads.
 pub async fn start(config: Config) -> Result<Started, String> {
     let ext = Arc::new(SqlExtension);
@@ -307,9 +310,15 @@ pub async fn start(config: Config) -> Result<Started, String> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(std::time::Duration::from_millis(exec::TICK_MS));
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut n: u64 = 0;
         loop {
             ticks.tick().await;
             ticker.tick();
+            n += 1;
+            if n.is_multiple_of(TRIM_TICKS) {
+                // Off the runtime: trimming a large heap takes a moment.
+                tokio::task::spawn_blocking(crate::memory::trim);
+            }
         }
     });
     let shared = Shared::new(

@@ -21,6 +21,9 @@ use crate::sql::values;
 /// Bytes of converted rows held before they are written.
 const CHUNK_BYTES: usize = 4 << 20;
 
+/// A COPY of more rows than this returns freed heap memory to the OS when it ends.
+const TRIM_AFTER_ROWS: u64 = 100_000;
+
 /// A COPY FROM STDIN in progress.
 pub struct CopyIn {
     table: String,
@@ -105,11 +108,17 @@ impl Session {
     ) -> PgResult<()> {
         let zone = self.settings.zone();
         for r in rows {
-            st.pending_bytes += r
+            let row = convert_row(r, &st.cols, &zone)?;
+            // What the row weighs in a journal entry (char(n) is padded, numbers are 8 bytes).
+            st.pending_bytes += row
                 .iter()
-                .map(|f| f.as_ref().map_or(1, |s| s.len() + 8))
+                .map(|v| match v {
+                    Value::Text(t) => t.len() + 5,
+                    Value::Blob(b) => b.len() + 5,
+                    _ => 9,
+                })
                 .sum::<usize>();
-            st.pending.push(convert_row(r, &st.cols, &zone)?);
+            st.pending.push(row);
         }
         if st.pending_bytes >= CHUNK_BYTES {
             self.stage_chunk(st).await?;
@@ -122,6 +131,10 @@ impl Session {
         let r = self.copy_in_finish(&mut st).await;
         if r.is_err() {
             self.drop_staging(&mut st).await;
+        }
+        if st.total > TRIM_AFTER_ROWS {
+            // A bulk load freed a lot of heap: give it back now, not at the next trim.
+            tokio::task::spawn_blocking(crate::memory::trim);
         }
         r
     }
