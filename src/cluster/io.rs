@@ -76,6 +76,12 @@ pub enum Input {
     SnapshotInstalled { tip: LogPos },
     /// The snapshot could not be fetched or did not satisfy `must_contain`.
     SnapshotFailed { reason: String },
+    /// The driver's writer has nothing else ready to run. A leader starts its next batch only
+    /// then (and once the previous one is durable), so a batch takes in every request that
+    /// arrived while the writer was busy — "a batch closes as soon as the writer has nothing
+    /// ready to run" — and a lone client's request, arriving at an idle writer, starts one at
+    /// once. Batching efficiency only: safety never depends on it.
+    WriterReady,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -116,6 +116,8 @@ pub struct Node {
     // Leading.
     pub(crate) lead: Option<LeaderState>,
     pub(crate) next_batch: u64,
+    /// The driver's writer has nothing else ready to run (see `Input::WriterReady`).
+    pub(crate) writer_ready: bool,
     pub(crate) handover_failures: u32,
     pub(crate) handover_backoff_until: u64,
     // Syncing.
@@ -161,6 +163,7 @@ impl Node {
             votes: None,
             lead: None,
             next_batch: 1,
+            writer_ready: true,
             handover_failures: 0,
             handover_backoff_until: 0,
             sync_peer: None,
@@ -216,6 +219,10 @@ impl Node {
             Input::CommitFailed { count, .. } => self.on_commit_failed(journal, count),
             Input::SnapshotInstalled { tip } => self.on_snapshot_installed(tip),
             Input::SnapshotFailed { .. } => self.on_snapshot_failed(),
+            Input::WriterReady => {
+                self.writer_ready = true;
+                self.maybe_execute(journal);
+            }
         }
         std::mem::take(&mut self.out)
     }

@@ -259,7 +259,7 @@ impl Node {
         if self.state != State::Leading || self.snapshot.is_some() {
             return;
         }
-        if self.log.tip().count != self.log.durable().count {
+        if self.log.tip().count != self.log.durable().count || !self.writer_ready {
             return;
         }
         let ready = self
@@ -297,6 +297,7 @@ impl Node {
         let requests: Vec<(RequestId, Vec<u8>)> =
             reqs.iter().map(|r| (r.id, r.body.clone())).collect();
         lead.executing = Some(Batch { id, reqs });
+        self.writer_ready = false;
         for (rid, _) in &requests {
             if let Some(p) = self.pending.get_mut(rid) {
                 p.maybe_executed = true;

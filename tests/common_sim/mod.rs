@@ -788,8 +788,10 @@ impl Sim {
         Ok(())
     }
 
-    /// Completes due disk operations of node `i`, in order.
+    /// Completes due disk operations of node `i`, in order; once its writer has nothing left
+    /// to do, tells the core so (`Input::WriterReady`: the leader's next batch may start).
     fn run_disk(&mut self, i: usize) -> Result<(), String> {
+        let mut completed = false;
         loop {
             if !self.alive(i) {
                 return Ok(());
@@ -800,8 +802,12 @@ impl Sim {
                 .front()
                 .is_some_and(|(t, _)| *t <= self.now);
             if !due {
+                if completed && self.nodes[i].disk.queue.is_empty() {
+                    self.input(i, Input::WriterReady)?;
+                }
                 return Ok(());
             }
+            completed = true;
             let Some((_, op)) = self.nodes[i].disk.queue.pop_front() else {
                 return Ok(());
             };

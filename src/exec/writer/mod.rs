@@ -189,6 +189,10 @@ struct Writer {
     lk: LockCtx,
     /// Statements waiting for a transaction to end.
     waiting: Vec<Waiting>,
+    /// The core was told this writer is ready for a batch, and no batch came since.
+    ready_reported: bool,
+    /// Commands run since the last batch.
+    since_batch: u32,
 }
 
 /// The writer's queue: the handle to send to it, and what the thread will read.
@@ -227,6 +231,8 @@ pub fn spawn(
         batch_requests: 0,
         lk,
         waiting: Vec::new(),
+        ready_reported: false,
+        since_batch: 0,
     };
     std::thread::Builder::new()
         .name("bedrock-writer".into())
@@ -306,7 +312,11 @@ impl Writer {
                 }
             };
             match cmd {
-                Command::Execute { batch, requests } => self.execute(batch, requests),
+                Command::Execute { batch, requests } => {
+                    self.ready_reported = false;
+                    self.since_batch = 0;
+                    self.execute(batch, requests)
+                }
                 Command::Commit { entry, batch } => self.commit(entry, batch),
                 Command::Rollback { batch } => self.rollback_batch(batch),
                 Command::PersistHardState { term, vote } => {
@@ -376,6 +386,27 @@ impl Writer {
 
     /// The next command; while statements wait, wake up now and then to time them out.
     fn next_command(&mut self) -> Option<Command> {
+        // Nothing else ready to run (or a fair share of other work done since the last
+        // batch): the core may start its next batch now, with every request that queued
+        // meanwhile (docs/write-path.md §2).
+        if self.batch.is_none() && !self.ready_reported {
+            match self.rx.try_recv() {
+                Ok(c) if self.since_batch < FAIR_SHARE => {
+                    self.since_batch += 1;
+                    return Some(c);
+                }
+                // Runs first; the batch is queued behind it.
+                Ok(c) => self.deferred.push_back(c),
+                Err(mpsc::TryRecvError::Empty) => {}
+                Err(mpsc::TryRecvError::Disconnected) => return None,
+            }
+            self.ready_reported = true;
+            self.core.completed(Input::WriterReady, None);
+            if let Some(c) = self.deferred.pop_front() {
+                return Some(c);
+            }
+        }
+        self.since_batch += 1;
         loop {
             if self.waiting.is_empty() {
                 return self.rx.recv().ok();
@@ -580,6 +611,10 @@ impl Writer {
             .map_err(|e| format!("cannot persist the term: {e}"))
     }
 }
+
+/// Commands of interactive transactions the writer runs, while more keep coming, before it
+/// lets the core start a batch anyway (so COMMITs are never starved by a busy writer).
+const FAIR_SHARE: u32 = 32;
 
 /// How often waiting statements are checked for cancels and timeouts.
 const WAIT_POLL_MS: u64 = 10;
